@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// The project's one test command (`pnpm test`): build, typecheck, lint and every
+// test suite through turbo, then one summary line `N passed, M failed` built
+// from the vitest JSON reports each package writes to .test-report.json.
+// Exits non-zero when any task fails or any test fails.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const REPORT = '.test-report.json';
+
+function reportDirs() {
+  const dirs = [];
+  for (const group of ['packages']) {
+    const base = join(root, group);
+    if (!existsSync(base)) continue;
+    for (const name of readdirSync(base).sort()) dirs.push(join(base, name));
+  }
+  for (const extra of ['conformance', 'examples', 'bench']) {
+    if (existsSync(join(root, extra, 'package.json'))) dirs.push(join(root, extra));
+  }
+  return dirs;
+}
+
+// Stale reports would be counted as if their tests had run; turbo restores
+// the report of every cached test task it replays.
+for (const dir of reportDirs()) rmSync(join(dir, REPORT), { force: true });
+
+const turbo = spawnSync(
+  'pnpm',
+  ['exec', 'turbo', 'run', 'build', 'typecheck', 'lint', 'lint:root', 'test', '--continue'],
+  { cwd: root, stdio: 'inherit', env: { TURBO_TELEMETRY_DISABLED: '1', ...process.env } },
+);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const missing = [];
+for (const dir of reportDirs()) {
+  const file = join(dir, REPORT);
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  if (!pkg.scripts?.test) continue;
+  if (!existsSync(file)) {
+    missing.push(pkg.name);
+    continue;
+  }
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  passed += report.numPassedTests;
+  failed += report.numFailedTests;
+  skipped += report.numPendingTests + report.numTodoTests;
+  // A test file that fails to load has no failed assertions; count it once.
+  for (const suite of report.testResults) {
+    const failedAssertions = suite.assertionResults.filter((a) => a.status === 'failed').length;
+    if (suite.status === 'failed' && failedAssertions === 0) failed += 1;
+  }
+}
+
+if (missing.length > 0) {
+  console.log(`\nNo test report from: ${missing.join(', ')} (their tests did not run).`);
+  failed += missing.length;
+}
+const turboFailed = turbo.status !== 0;
+if (turboFailed) console.log('\nA build, typecheck, lint or test task failed (see above).');
+console.log(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
+process.exit(turboFailed || failed > 0 ? 1 : 0);
