@@ -1,0 +1,817 @@
+/**
+ * The error hierarchy of the plugin system, rooted at {@link PluginRegistryError}.
+ *
+ * Every class has a stable string `code`, structured fields, a native `cause`
+ * and an `is<Name>()` guard. Guards and `instanceof` work across duplicated
+ * copies of this package: each instance carries the codes of its class chain
+ * under a `Symbol.for` key, and `Symbol.hasInstance` reads them.
+ */
+
+const CODES: unique symbol = Symbol.for('dagstack.plugin-system.error-codes');
+
+/** A JSON-compatible snapshot of an error, for logs, `--json` output and the wire. */
+export interface SerializedPluginError {
+  readonly name: string;
+  readonly code: string;
+  readonly message: string;
+  readonly plugin?: string;
+  readonly kind?: string;
+  readonly path?: string;
+  readonly hint?: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+  readonly cause?: SerializedPluginError | { readonly name: string; readonly message: string };
+}
+
+/** Context every error of the hierarchy may carry. @since 0.1.0 */
+export interface PluginErrorOptions {
+  /** The plugin the error is about (its manifest `name`). */
+  plugin?: string;
+  /** The plugin kind. */
+  kind?: string;
+  /** The file the error is about: a manifest, a module, a config file. */
+  path?: string;
+  /** One sentence telling the reader what to do about it. */
+  hint?: string;
+  /** The underlying error. */
+  cause?: unknown;
+}
+
+function codesOf(value: unknown): readonly string[] | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const codes = (value as { [CODES]?: unknown })[CODES];
+  return Array.isArray(codes) ? (codes as string[]) : undefined;
+}
+
+/**
+ * Whether `value` is an error of this hierarchy (from any copy of this
+ * package), optionally of the class whose code is `code` or a subclass of it.
+ * @since 0.1.0
+ */
+export function isPluginError(value: unknown, code?: string): value is PluginRegistryError {
+  const codes = codesOf(value);
+  if (codes === undefined) return false;
+  return code === undefined || codes.includes(code);
+}
+
+function describeCause(cause: unknown): SerializedPluginError['cause'] {
+  if (cause === undefined) return undefined;
+  if (isPluginError(cause)) return cause.toJSON();
+  if (cause instanceof Error) return { name: cause.name, message: cause.message };
+  return { name: typeof cause, message: String(cause) };
+}
+
+/**
+ * Root of every error the plugin system raises.
+ * @since 0.1.0
+ */
+export class PluginRegistryError extends Error {
+  /** Stable code of the class. */
+  static readonly code: string = 'PLUGIN_REGISTRY_ERROR';
+
+  /** Stable code of this error's class; never changes between releases. */
+  readonly code: string;
+  /** The plugin the error is about. */
+  readonly plugin: string | undefined;
+  /** The plugin kind the error is about. */
+  readonly kind: string | undefined;
+  /** The file the error is about. */
+  readonly path: string | undefined;
+  /** What to do about it. */
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: PluginErrorOptions = {}) {
+    const where: string[] = [];
+    if (options.path !== undefined) where.push(options.path);
+    if (options.plugin !== undefined) {
+      where.push(
+        options.kind === undefined
+          ? `plugin "${options.plugin}"`
+          : `plugin "${options.plugin}" (kind "${options.kind}")`,
+      );
+    } else if (options.kind !== undefined) {
+      where.push(`kind "${options.kind}"`);
+    }
+    const prefix = where.length > 0 ? `${where.join(': ')}: ` : '';
+    const suffix = options.hint === undefined ? '' : ` Hint: ${options.hint}`;
+    super(
+      `${prefix}${message}${suffix}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    const codes: string[] = [];
+    // Walk the class chain: a user subclass without its own code still
+    // carries the codes of the classes it extends.
+    for (let ctor: unknown = new.target; typeof ctor === 'function'; ) {
+      if (Object.hasOwn(ctor, 'code')) codes.push((ctor as unknown as { code: string }).code);
+      ctor = Object.getPrototypeOf(ctor);
+    }
+    this.code = codes[0] ?? PluginRegistryError.code;
+    Object.defineProperty(this, CODES, { value: Object.freeze(codes), enumerable: false });
+    Object.defineProperty(this, 'name', {
+      value: new.target.name,
+      enumerable: false,
+      configurable: true,
+      writable: true,
+    });
+    this.plugin = options.plugin;
+    this.kind = options.kind;
+    this.path = options.path;
+    this.hint = options.hint;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass `instanceof` was asked about.
+    return isPluginError(value, this.code);
+  }
+
+  /** Class-specific structured fields, for {@link toJSON}. */
+  protected details(): Record<string, unknown> | undefined {
+    return undefined;
+  }
+
+  /** A JSON-compatible snapshot (no stack). */
+  toJSON(): SerializedPluginError {
+    const out: Record<string, unknown> = {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+    };
+    if (this.plugin !== undefined) out.plugin = this.plugin;
+    if (this.kind !== undefined) out.kind = this.kind;
+    if (this.path !== undefined) out.path = this.path;
+    if (this.hint !== undefined) out.hint = this.hint;
+    const details = this.details();
+    if (details !== undefined) out.details = details;
+    const cause = describeCause(this.cause);
+    if (cause !== undefined) out.cause = cause;
+    return out as unknown as SerializedPluginError;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Manifest and registration
+// ---------------------------------------------------------------------------
+
+/**
+ * One problem found in a manifest.
+ * @since 0.1.0
+ */
+export interface ManifestProblem {
+  /** JSON pointer into the manifest document (`""` for the whole document). */
+  readonly pointer: string;
+  /** A sentence a person can act on. */
+  readonly message: string;
+  /** The file the manifest came from, or `inline`. */
+  readonly source: string;
+  /** What kind of rule failed (`required`, `type`, `enum`, `cross-field`, `syntax`, ...). */
+  readonly rule: string;
+}
+
+/** @since 0.1.0 */
+export interface ManifestInvalidOptions extends PluginErrorOptions {
+  problems: readonly ManifestProblem[];
+}
+
+/**
+ * A manifest cannot be read or does not satisfy the schema and its rules.
+ * Carries every problem found, not only the first.
+ * @since 0.1.0
+ */
+export class ManifestInvalid extends PluginRegistryError {
+  static override readonly code: string = 'MANIFEST_INVALID';
+  /** Every problem found, in document order. */
+  readonly problems: readonly ManifestProblem[];
+
+  constructor(options: ManifestInvalidOptions) {
+    const { problems } = options;
+    const listed = problems
+      .slice(0, 10)
+      .map((p) => `${p.pointer === '' ? '(document)' : p.pointer}: ${p.message}`)
+      .join('; ');
+    const more = problems.length > 10 ? `; and ${problems.length - 10} more` : '';
+    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+    super(`invalid manifest (${count}): ${listed}${more}`, {
+      hint: 'fix the listed fields in the manifest file',
+      ...options,
+    });
+    this.problems = Object.freeze([...problems]);
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { problems: this.problems };
+  }
+}
+
+/** @since 0.1.0 */
+export interface AmbiguousPluginOptions extends PluginErrorOptions {
+  kind: string;
+  candidates: readonly string[];
+  /** Why the choice is ambiguous. */
+  reason: 'duplicate_name' | 'equal_priority' | 'multiple_fallbacks';
+}
+
+/**
+ * More than one plugin claims what only one may have: the same `(kind, name)`,
+ * the top priority of a singleton kind, or the fallback of a capability kind.
+ * @since 0.1.0
+ */
+export class AmbiguousPlugin extends PluginRegistryError {
+  static override readonly code: string = 'AMBIGUOUS_PLUGIN';
+  readonly candidates: readonly string[];
+  readonly reason: AmbiguousPluginOptions['reason'];
+
+  constructor(options: AmbiguousPluginOptions) {
+    const names = options.candidates.map((c) => `"${c}"`).join(', ');
+    const env = `DAGSTACK_ACTIVE_${envKindSuffix(options.kind)}`;
+    const text = {
+      duplicate_name: [`more than one plugin is named ${names}`, 'rename one of them'],
+      equal_priority: [
+        `plugins ${names} share the top priority of a singleton kind`,
+        `give one a higher priority or set ${env}=<plugin name>`,
+      ],
+      multiple_fallbacks: [
+        `plugins ${names} all declare fallback = true`,
+        'keep fallback = true on exactly one plugin of the kind',
+      ],
+    }[options.reason];
+    super(text[0] as string, { hint: text[1], ...options });
+    this.candidates = Object.freeze([...options.candidates]);
+    this.reason = options.reason;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { candidates: this.candidates, reason: this.reason };
+  }
+}
+
+/**
+ * The environment-variable suffix for a kind: upper-cased, every character
+ * that is not a letter or digit replaced by `_` (`vector-store` → `VECTOR_STORE`).
+ * @since 0.1.0
+ */
+export function envKindSuffix(kind: string): string {
+  return kind.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+}
+
+/** @since 0.1.0 */
+export interface VersionIncompatibleOptions extends PluginErrorOptions {
+  /** Which version axis does not match. */
+  axis: 'core' | 'kind_api' | 'schema';
+  /** What the plugin asks for (a specifier or a version). */
+  required: string;
+  /** What this host provides. */
+  actual: string;
+}
+
+/**
+ * The plugin targets a core, kind API or manifest schema version this host
+ * does not provide.
+ * @since 0.1.0
+ */
+export class VersionIncompatible extends PluginRegistryError {
+  static override readonly code: string = 'VERSION_INCOMPATIBLE';
+  readonly axis: VersionIncompatibleOptions['axis'];
+  readonly required: string;
+  readonly actual: string;
+
+  constructor(options: VersionIncompatibleOptions) {
+    const what = {
+      core: 'core_version',
+      kind_api: 'kind_api_version',
+      schema: 'schema_version',
+    }[options.axis];
+    super(`${what} "${options.required}" does not match this host's ${options.actual}`, {
+      hint:
+        options.axis === 'core'
+          ? 'install a plugin release built for this core, or upgrade the core'
+          : `use a plugin release that implements ${what} ${options.actual}`,
+      ...options,
+    });
+    this.axis = options.axis;
+    this.required = options.required;
+    this.actual = options.actual;
+  }
+
+  /** The plugin's declared range when the axis is `core` (docs name). */
+  get requiredCoreRange(): string | undefined {
+    return this.axis === 'core' ? this.required : undefined;
+  }
+
+  /** Alias of {@link PluginRegistryError.plugin} (docs name). */
+  get pluginName(): string | undefined {
+    return this.plugin;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { axis: this.axis, required: this.required, actual: this.actual };
+  }
+}
+
+/**
+ * No plugin (or no hookspec) is registered for the requested kind or hook.
+ * @since 0.1.0
+ */
+export class KindUnknown extends PluginRegistryError {
+  static override readonly code: string = 'KIND_UNKNOWN';
+  readonly hook: string | undefined;
+
+  constructor(message: string, options: PluginErrorOptions & { kind: string; hook?: string }) {
+    super(message, options);
+    this.hook = options.hook;
+  }
+
+  protected override details(): Record<string, unknown> | undefined {
+    return this.hook === undefined ? undefined : { hook: this.hook };
+  }
+}
+
+/** @since 0.1.0 */
+export interface RuntimeNotSupportedOptions extends PluginErrorOptions {
+  requested: readonly string[];
+  available: readonly string[];
+}
+
+/**
+ * None of the runtimes a plugin declares has an adapter in this host.
+ * @since 0.1.0
+ */
+export class RuntimeNotSupported extends PluginRegistryError {
+  static override readonly code: string = 'RUNTIME_NOT_SUPPORTED';
+  readonly requested: readonly string[];
+  readonly available: readonly string[];
+
+  constructor(options: RuntimeNotSupportedOptions) {
+    const available = options.available.length === 0 ? 'none' : options.available.join(', ');
+    super(
+      `no adapter for runtime ${options.requested.join(' or ')} (this host has: ${available})`,
+      {
+        hint: 'pass the runtime adapter to the registry, or declare a runtime the host supports',
+        ...options,
+      },
+    );
+    this.requested = Object.freeze([...options.requested]);
+    this.available = Object.freeze([...options.available]);
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { requested: this.requested, available: this.available };
+  }
+}
+
+/**
+ * The `depends_on` graph has a cycle; `cycle` lists it closed
+ * (`["a", "b", "a"]`).
+ * @since 0.1.0
+ */
+export class DependencyCycle extends PluginRegistryError {
+  static override readonly code: string = 'DEPENDENCY_CYCLE';
+  readonly cycle: readonly string[];
+
+  constructor(options: PluginErrorOptions & { cycle: readonly string[] }) {
+    super(`dependency cycle: ${options.cycle.join(' -> ')}`, {
+      hint: 'remove one depends_on edge of the cycle, or move the shared part into a lower-level plugin',
+      ...options,
+    });
+    this.cycle = Object.freeze([...options.cycle]);
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { cycle: this.cycle };
+  }
+}
+
+/**
+ * A plugin depends on a plugin that is not registered (or not available).
+ * @since 0.1.0
+ */
+export class MissingDependency extends PluginRegistryError {
+  static override readonly code: string = 'MISSING_DEPENDENCY';
+  readonly dependency: string;
+
+  constructor(
+    options: PluginErrorOptions & { plugin: string; dependency: string; reason?: string },
+  ) {
+    super(`depends on "${options.dependency}", which ${options.reason ?? 'is not registered'}`, {
+      hint: `install or enable "${options.dependency}", or remove it from depends_on`,
+      ...options,
+    });
+    this.dependency = options.dependency;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { dependency: this.dependency };
+  }
+}
+
+/**
+ * Importing or instantiating a plugin's entry point failed.
+ * @since 0.1.0
+ */
+export class PluginLoadError extends PluginRegistryError {
+  static override readonly code: string = 'PLUGIN_LOAD_ERROR';
+  readonly entryPoint: string | undefined;
+
+  constructor(message: string, options: PluginErrorOptions & { entryPoint?: string }) {
+    super(message, options);
+    this.entryPoint = options.entryPoint;
+  }
+
+  protected override details(): Record<string, unknown> | undefined {
+    return this.entryPoint === undefined ? undefined : { entryPoint: this.entryPoint };
+  }
+}
+
+/**
+ * A plugin's configuration does not satisfy its `config_schema`.
+ * @since 0.1.0
+ */
+export class ConfigInvalid extends PluginRegistryError {
+  static override readonly code: string = 'CONFIG_INVALID';
+  readonly problems: readonly ManifestProblem[];
+
+  constructor(options: PluginErrorOptions & { problems: readonly ManifestProblem[] }) {
+    const listed = options.problems.map((p) => `${p.pointer || '(root)'}: ${p.message}`).join('; ');
+    super(`invalid configuration: ${listed}`, {
+      hint: 'fix the plugin section of the host configuration',
+      ...options,
+    });
+    this.problems = Object.freeze([...options.problems]);
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { problems: this.problems };
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Lifecycle and invocation
+// ---------------------------------------------------------------------------
+
+/**
+ * One plugin's failure inside an aggregate ({@link BroadcastErrors},
+ * {@link TeardownErrors}).
+ * @since 0.1.0
+ */
+export interface PluginFailure {
+  readonly plugin: string;
+  readonly error: unknown;
+}
+
+function listFailures(failures: readonly PluginFailure[]): string {
+  return failures
+    .map((f) => `${f.plugin}: ${f.error instanceof Error ? f.error.message : String(f.error)}`)
+    .join('; ');
+}
+
+function serializeFailures(failures: readonly PluginFailure[]): unknown[] {
+  return failures.map((f) => ({ plugin: f.plugin, error: describeCause(f.error) }));
+}
+
+/**
+ * One or more `teardown()` calls failed or timed out during `teardownAll()`;
+ * the rest were still torn down.
+ * @since 0.1.0
+ */
+export class TeardownErrors extends PluginRegistryError {
+  static override readonly code: string = 'TEARDOWN_ERRORS';
+  readonly errors: readonly PluginFailure[];
+
+  constructor(options: PluginErrorOptions & { errors: readonly PluginFailure[] }) {
+    super(`${options.errors.length} teardown(s) failed: ${listFailures(options.errors)}`, options);
+    this.errors = Object.freeze([...options.errors]);
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { errors: serializeFailures(this.errors) };
+  }
+}
+
+/**
+ * Some plugins of a `broadcast_collect` call failed. Returned (not thrown) by
+ * `best_effort` hooks; a caller may throw it when a partial result will not do.
+ * @since 0.1.0
+ */
+export class BroadcastErrors extends PluginRegistryError {
+  static override readonly code: string = 'BROADCAST_ERRORS';
+  readonly errors: readonly PluginFailure[];
+  readonly hook: string | undefined;
+
+  constructor(options: PluginErrorOptions & { errors: readonly PluginFailure[]; hook?: string }) {
+    super(
+      `${options.errors.length} plugin(s) failed in broadcast${options.hook === undefined ? '' : ` of "${options.hook}"`}: ${listFailures(options.errors)}`,
+      options,
+    );
+    this.errors = Object.freeze([...options.errors]);
+    this.hook = options.hook;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { hook: this.hook, errors: serializeFailures(this.errors) };
+  }
+}
+
+/**
+ * A hook was dispatched with a class other than the one its hookspec declares.
+ * @since 0.1.0
+ */
+export class DispatchMismatch extends PluginRegistryError {
+  static override readonly code: string = 'DISPATCH_MISMATCH';
+  readonly hook: string;
+  readonly expected: string;
+  readonly actual: string;
+
+  constructor(options: PluginErrorOptions & { hook: string; expected: string; actual: string }) {
+    super(
+      `hook "${options.hook}" is ${options.expected}, but was dispatched as ${options.actual}`,
+      {
+        hint: `call it through the ${options.expected} dispatcher or fix the hookspec`,
+        ...options,
+      },
+    );
+    this.hook = options.hook;
+    this.expected = options.expected;
+    this.actual = options.actual;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { hook: this.hook, expected: this.expected, actual: this.actual };
+  }
+}
+
+/**
+ * Capability dispatch found no plugin for the request and the kind has no
+ * fallback.
+ * @since 0.1.0
+ */
+export class NoCapabilityMatch extends PluginRegistryError {
+  static override readonly code: string = 'NO_CAPABILITY_MATCH';
+  readonly hook: string | undefined;
+  readonly selector: Readonly<Record<string, unknown>>;
+
+  constructor(
+    options: PluginErrorOptions & {
+      kind: string;
+      hook?: string;
+      selector: Readonly<Record<string, unknown>>;
+    },
+  ) {
+    super(`no plugin supports ${JSON.stringify(options.selector)} and the kind has no fallback`, {
+      hint: 'add a plugin whose supports_* covers the request, or mark one plugin fallback = true',
+      ...options,
+    });
+    this.hook = options.hook;
+    this.selector = options.selector;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { hook: this.hook, selector: this.selector };
+  }
+}
+
+/**
+ * The target plugin is not in a state that accepts calls (`unavailable`,
+ * `leaked`, an open circuit, ...).
+ * @since 0.1.0
+ */
+export class PluginUnavailable extends PluginRegistryError {
+  static override readonly code: string = 'PLUGIN_UNAVAILABLE';
+  readonly state: string | undefined;
+  readonly reason: string | undefined;
+
+  constructor(options: PluginErrorOptions & { plugin: string; state?: string; reason?: string }) {
+    super(
+      `is not available${options.state === undefined ? '' : ` (state ${options.state})`}${options.reason === undefined ? '' : `: ${options.reason}`}`,
+      options,
+    );
+    this.state = options.state;
+    this.reason = options.reason;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { state: this.state, reason: this.reason };
+  }
+}
+
+/**
+ * A hook call, setup or teardown did not finish within its time limit.
+ * @since 0.1.0
+ */
+export class HookTimeout extends PluginRegistryError {
+  static override readonly code: string = 'HOOK_TIMEOUT';
+  readonly hook: string;
+  readonly timeoutMs: number;
+
+  constructor(options: PluginErrorOptions & { hook: string; timeoutMs: number }) {
+    super(`"${options.hook}" did not finish within ${options.timeoutMs} ms`, options);
+    this.hook = options.hook;
+    this.timeoutMs = options.timeoutMs;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { hook: this.hook, timeoutMs: this.timeoutMs };
+  }
+}
+
+/**
+ * The caller cancelled a hook call through its `AbortSignal`.
+ * @since 0.1.0
+ */
+export class HookCancelled extends PluginRegistryError {
+  static override readonly code: string = 'HOOK_CANCELLED';
+  readonly hook: string;
+
+  constructor(options: PluginErrorOptions & { hook: string }) {
+    super(`call of "${options.hook}" was cancelled`, options);
+    this.hook = options.hook;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { hook: this.hook };
+  }
+}
+
+/**
+ * A plugin's hook threw (in-process) or returned a tool error (over MCP).
+ * `remoteName` / `remoteCode` carry the error as the plugin named it.
+ * @since 0.1.0
+ */
+export class PluginInvocationError extends PluginRegistryError {
+  static override readonly code: string = 'PLUGIN_INVOCATION_ERROR';
+  readonly hook: string;
+  readonly remoteName: string | undefined;
+  readonly remoteCode: string | undefined;
+
+  constructor(
+    message: string,
+    options: PluginErrorOptions & {
+      plugin: string;
+      hook: string;
+      remoteName?: string;
+      remoteCode?: string;
+    },
+  ) {
+    super(`hook "${options.hook}" failed: ${message}`, options);
+    this.hook = options.hook;
+    this.remoteName = options.remoteName;
+    this.remoteCode = options.remoteCode;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { hook: this.hook, remoteName: this.remoteName, remoteCode: this.remoteCode };
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Contract-suite violations (ADR-0001 §Leak detection, ADR-0003)
+// ---------------------------------------------------------------------------
+
+/**
+ * Resources outlived `teardown()`: handles, timers, sockets, child processes,
+ * file descriptors, temp files or the plugin instance itself.
+ * @since 0.1.0
+ */
+export class LeakDetected extends PluginRegistryError {
+  static override readonly code: string = 'LEAK_DETECTED';
+  readonly leaks: readonly string[];
+
+  constructor(options: PluginErrorOptions & { leaks: readonly string[] }) {
+    super(`resources left after teardown: ${options.leaks.join('; ')}`, {
+      hint: 'release them in teardown()',
+      ...options,
+    });
+    this.leaks = Object.freeze([...options.leaks]);
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { leaks: this.leaks };
+  }
+}
+
+/**
+ * The plugin reads or writes ambient state (globals, environment outside
+ * `setup`, the working directory) instead of what it was given (ADR-0003).
+ * @since 0.1.0
+ */
+export class AmbientStateViolation extends PluginRegistryError {
+  static override readonly code: string = 'AMBIENT_STATE_VIOLATION';
+  readonly violations: readonly string[];
+
+  constructor(options: PluginErrorOptions & { violations: readonly string[] }) {
+    super(`ambient state used: ${options.violations.join('; ')}`, {
+      hint: 'take time, randomness, paths and settings from the PluginContext',
+      ...options,
+    });
+    this.violations = Object.freeze([...options.violations]);
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { violations: this.violations };
+  }
+}
+
+/**
+ * A value crossing a hook boundary does not survive a JSON round trip
+ * (ADR-0003 §2). `pointer` locates the offending value.
+ * @since 0.1.0
+ */
+export class SerializationError extends PluginRegistryError {
+  static override readonly code: string = 'SERIALIZATION_ERROR';
+  readonly pointer: string;
+  readonly hook: string | undefined;
+
+  constructor(message: string, options: PluginErrorOptions & { pointer: string; hook?: string }) {
+    super(
+      `${options.hook === undefined ? '' : `hook "${options.hook}": `}${options.pointer || '(root)'}: ${message}`,
+      {
+        hint: 'return plain JSON data (objects, arrays, strings, finite numbers, booleans, null)',
+        ...options,
+      },
+    );
+    this.pointer = options.pointer;
+    this.hook = options.hook;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { pointer: this.pointer, hook: this.hook };
+  }
+}
+
+/**
+ * Two runs with the same frozen clock and seeded RNG gave different outputs.
+ * @since 0.1.0
+ */
+export class DeterminismError extends PluginRegistryError {
+  static override readonly code: string = 'DETERMINISM_ERROR';
+  readonly hook: string;
+  readonly pointer: string;
+
+  constructor(options: PluginErrorOptions & { hook: string; pointer: string }) {
+    super(
+      `hook "${options.hook}" gave different outputs for the same input at ${options.pointer || '(root)'}`,
+      {
+        hint: 'take time and randomness from ctx.resources (clock, rng) and avoid unordered iteration',
+        ...options,
+      },
+    );
+    this.hook = options.hook;
+    this.pointer = options.pointer;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { hook: this.hook, pointer: this.pointer };
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Guards
+// ---------------------------------------------------------------------------
+
+type Guard<T> = (value: unknown) => value is T;
+
+function guard<T extends PluginRegistryError>(ctor: { code: string }): Guard<T> {
+  return (value: unknown): value is T => isPluginError(value, ctor.code);
+}
+
+/** @since 0.1.0 */
+export const isPluginRegistryError: Guard<PluginRegistryError> = guard(PluginRegistryError);
+/** @since 0.1.0 */
+export const isManifestInvalid: Guard<ManifestInvalid> = guard(ManifestInvalid);
+/** @since 0.1.0 */
+export const isAmbiguousPlugin: Guard<AmbiguousPlugin> = guard(AmbiguousPlugin);
+/** @since 0.1.0 */
+export const isVersionIncompatible: Guard<VersionIncompatible> = guard(VersionIncompatible);
+/** @since 0.1.0 */
+export const isKindUnknown: Guard<KindUnknown> = guard(KindUnknown);
+/** @since 0.1.0 */
+export const isRuntimeNotSupported: Guard<RuntimeNotSupported> = guard(RuntimeNotSupported);
+/** @since 0.1.0 */
+export const isDependencyCycle: Guard<DependencyCycle> = guard(DependencyCycle);
+/** @since 0.1.0 */
+export const isMissingDependency: Guard<MissingDependency> = guard(MissingDependency);
+/** @since 0.1.0 */
+export const isPluginLoadError: Guard<PluginLoadError> = guard(PluginLoadError);
+/** @since 0.1.0 */
+export const isConfigInvalid: Guard<ConfigInvalid> = guard(ConfigInvalid);
+/** @since 0.1.0 */
+export const isTeardownErrors: Guard<TeardownErrors> = guard(TeardownErrors);
+/** @since 0.1.0 */
+export const isBroadcastErrors: Guard<BroadcastErrors> = guard(BroadcastErrors);
+/** @since 0.1.0 */
+export const isDispatchMismatch: Guard<DispatchMismatch> = guard(DispatchMismatch);
+/** @since 0.1.0 */
+export const isNoCapabilityMatch: Guard<NoCapabilityMatch> = guard(NoCapabilityMatch);
+/** @since 0.1.0 */
+export const isPluginUnavailable: Guard<PluginUnavailable> = guard(PluginUnavailable);
+/** @since 0.1.0 */
+export const isHookTimeout: Guard<HookTimeout> = guard(HookTimeout);
+/** @since 0.1.0 */
+export const isHookCancelled: Guard<HookCancelled> = guard(HookCancelled);
+/** @since 0.1.0 */
+export const isPluginInvocationError: Guard<PluginInvocationError> = guard(PluginInvocationError);
+/** @since 0.1.0 */
+export const isLeakDetected: Guard<LeakDetected> = guard(LeakDetected);
+/** @since 0.1.0 */
+export const isAmbientStateViolation: Guard<AmbientStateViolation> = guard(AmbientStateViolation);
+/** @since 0.1.0 */
+export const isSerializationError: Guard<SerializationError> = guard(SerializationError);
+/** @since 0.1.0 */
+export const isDeterminismError: Guard<DeterminismError> = guard(DeterminismError);

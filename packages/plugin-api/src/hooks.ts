@@ -1,0 +1,78 @@
+import type { DispatchClass } from './constants.js';
+import type { JsonObject, JsonValue } from './manifest.js';
+
+/**
+ * The open metadata slot of a call (ADR-0005 §1). The core does not interpret
+ * the keys; middleware reads and writes them. Values are JSON so they cross
+ * every runtime unchanged. Frozen once the call starts.
+ * @since 0.1.0
+ */
+export interface CallMetadata {
+  readonly tenant_id?: string;
+  readonly actor?: JsonValue;
+  readonly quota_budget?: JsonValue;
+  /** W3C Trace Context. */
+  readonly trace_context?: { readonly traceparent: string; readonly tracestate?: string };
+  readonly request_id?: string;
+  readonly [key: string]: JsonValue | undefined;
+}
+
+/**
+ * The per-invocation context every hook receives beside its input.
+ * @since 0.1.0
+ */
+export interface HookCall {
+  readonly kind: string;
+  /** The plugin being called. */
+  readonly name: string;
+  readonly hook: string;
+  readonly metadata: CallMetadata;
+  /** Aborted on timeout or when the caller cancels. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * What a `broadcast_collect` hook does when one plugin fails.
+ * @since 0.1.0
+ */
+export type ErrorPolicy = 'fail_fast' | 'best_effort';
+
+/**
+ * Runtime form of one hook of a kind (ADR-0004).
+ * @since 0.1.0
+ */
+export interface HookSpec {
+  /** snake_case hook name. */
+  readonly name: string;
+  readonly dispatch: DispatchClass;
+  readonly description?: string;
+  /** JSON Schema 2020-12 of the input, with `$ref`s resolved or bundled. */
+  readonly input_schema?: JsonObject;
+  /** JSON Schema 2020-12 of the output. */
+  readonly output_schema?: JsonObject;
+  /** Whether the hook may be served over MCP. @default true */
+  readonly mcp_exposed: boolean;
+  /** MCP tool name template. @default "{kind}.{plugin}.{hook}" */
+  readonly mcp_tool_name_template?: string;
+  /** For `broadcast_collect`. @default "fail_fast" */
+  readonly error_policy?: ErrorPolicy;
+}
+
+/**
+ * Runtime form of a kind's hookspec, registered with the registry.
+ * Produced by `@dagstack/hookspec-codegen` or written by hand.
+ * @since 0.1.0
+ */
+export interface KindSpec {
+  readonly kind: string;
+  /** SemVer of the kind API (`"1.0.0"`). */
+  readonly kind_api_version: string;
+  readonly description?: string;
+  readonly hooks: readonly HookSpec[];
+}
+
+/**
+ * The default MCP tool name template (ADR-0004).
+ * @since 0.1.0
+ */
+export const DEFAULT_TOOL_NAME_TEMPLATE = '{kind}.{plugin}.{hook}' as const;

@@ -1,0 +1,160 @@
+import type { HealthState, PluginState, Runtime } from './constants.js';
+import type { CallMetadata, HookCall } from './hooks.js';
+import type { JsonObject, PluginManifest } from './manifest.js';
+import type {
+  CheckpointStore,
+  EventBus,
+  Logger,
+  Metrics,
+  ProgressSink,
+  ResourceContainer,
+  TenantContext,
+  Tracer,
+} from './resources.js';
+
+/**
+ * What `health()` reports.
+ * @since 0.1.0
+ */
+export interface HealthStatus {
+  readonly status: HealthState;
+  readonly message?: string;
+  readonly details?: JsonObject;
+}
+
+/** A value or a promise of it: hooks and lifecycle methods may be sync or async. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * One in-flight operation of a plugin, as `ctx.inFlight()` lists them.
+ * @since 0.1.0
+ */
+export interface InFlightOperation {
+  readonly hook: string;
+  readonly startedAt: number;
+  readonly metadata: CallMetadata;
+  /** Abort the operation. */
+  cancel(reason?: unknown): void;
+}
+
+/**
+ * A read-only view of one registered plugin, as other plugins see it.
+ * @since 0.1.0
+ */
+export interface PluginInfo {
+  readonly name: string;
+  readonly kind: string;
+  readonly state: PluginState;
+  readonly manifest: PluginManifest;
+}
+
+/**
+ * The narrow registry view a plugin gets in `setup` for cross-plugin lookup.
+ * @since 0.1.0
+ */
+export interface RegistryView {
+  /** Plugins of a kind, in dispatch order. */
+  list(kind: string): readonly PluginInfo[];
+  /** One plugin, or `undefined`. */
+  get(kind: string, name: string): PluginInfo | undefined;
+  /** Call a hook through the registry (dispatch class from the kind's hookspec). */
+  call(
+    kind: string,
+    hook: string,
+    input: unknown,
+    options?: { metadata?: CallMetadata },
+  ): Promise<unknown>;
+}
+
+/**
+ * What a plugin receives in `setup(ctx)` (ADR-0001 §PluginContext, ADR-0003,
+ * ADR-0005). Field semantics are the spec's; names are camelCase.
+ * @since 0.1.0
+ */
+export interface PluginContext<TConfig = Readonly<Record<string, unknown>>> {
+  /** Validated configuration (`<kind>.<name>` of the host config). */
+  readonly config: TConfig;
+  /** Pre-bound with `plugin.name`, `plugin.kind`, `plugin.version`. */
+  readonly logger: Logger;
+  readonly registry: RegistryView;
+  /** Metadata of the start-up (ADR-0005 §1). Empty by default. */
+  readonly metadata: CallMetadata;
+  readonly resources: ResourceContainer;
+  readonly progress: ProgressSink | undefined;
+  readonly checkpoint: CheckpointStore | undefined;
+  readonly eventBus: EventBus | undefined;
+  readonly tenant: TenantContext;
+  readonly metrics: Metrics | undefined;
+  readonly tracer: Tracer | undefined;
+  /** The plugin's operations in flight right now (for teardown and reload). */
+  inFlight(): readonly InFlightOperation[];
+  /** Subscribe to changes of `config`; returns an unsubscribe function. */
+  onConfigChange(listener: (config: TConfig) => void): () => void;
+}
+
+/**
+ * What an in-process plugin object may implement. Every member is optional;
+ * hook methods are looked up by hook name and called with `(input, call)`.
+ * @since 0.1.0
+ */
+export interface Plugin {
+  setup?(ctx: PluginContext): MaybePromise<void>;
+  /** `false` means resources were not all released: the plugin needs a process restart. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: lets `teardown(): void` and `async teardown()` implement it.
+  teardown?(): MaybePromise<boolean | undefined | void>;
+  health?(): MaybePromise<HealthStatus>;
+}
+
+/**
+ * A hook implementation: input and call context in, output (or a promise of
+ * it) out.
+ * @since 0.1.0
+ */
+export type HookImplementation<TInput = unknown, TOutput = unknown> = (
+  input: TInput,
+  call: HookCall,
+) => MaybePromise<TOutput>;
+
+/**
+ * A loaded plugin, as a runtime adapter hands it to the registry. The registry
+ * and dispatch call nothing else; a caller cannot tell which runtime is behind
+ * a handle.
+ * @since 0.1.0
+ */
+export interface PluginHandle {
+  readonly manifest: PluginManifest;
+  /** The runtime this handle was loaded with. */
+  readonly runtime: Runtime;
+  /** Names of the hooks the plugin implements. */
+  readonly hooks: ReadonlySet<string>;
+  setup(ctx: PluginContext): Promise<void>;
+  /** Resolves `false` when the plugin could not release everything. */
+  teardown(): Promise<boolean>;
+  health(): Promise<HealthStatus>;
+  invoke(hook: string, input: unknown, call: HookCall): Promise<unknown>;
+  /** Escape hatch: the in-process object, the MCP client, ... */
+  readonly instance?: unknown;
+}
+
+/**
+ * Options a runtime adapter gets with each load.
+ * @since 0.1.0
+ */
+export interface RuntimeLoadOptions {
+  /** Folder of the plugin (manifest's directory), when it came from disk. */
+  readonly dir?: string;
+  readonly logger: Logger;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Loads plugins of one runtime. The registry is constructed with the adapters
+ * it may use; a deployment swaps them.
+ * @since 0.1.0
+ */
+export interface RuntimeAdapter {
+  readonly runtime: Runtime;
+  load(manifest: PluginManifest, options: RuntimeLoadOptions): Promise<PluginHandle>;
+  /** Release everything the adapter holds (processes, connections). */
+  close?(): Promise<void>;
+}

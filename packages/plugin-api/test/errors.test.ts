@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AmbiguousPlugin,
+  BroadcastErrors,
+  DependencyCycle,
+  HookTimeout,
+  isAmbiguousPlugin,
+  isManifestInvalid,
+  isPluginError,
+  isPluginRegistryError,
+  isVersionIncompatible,
+  KindUnknown,
+  ManifestInvalid,
+  PluginInvocationError,
+  PluginRegistryError,
+  TeardownErrors,
+  VersionIncompatible,
+} from '../src/index.js';
+
+const problem = (pointer: string, message: string) => ({
+  pointer,
+  message,
+  source: 'plugins/echo/dagstack.toml',
+  rule: 'type',
+});
+
+describe('error hierarchy', () => {
+  it('gives each class a stable code, its own name and the base class', () => {
+    const err = new ManifestInvalid({
+      path: 'plugins/echo/dagstack.toml',
+      problems: [problem('/priority', 'must be an integer')],
+    });
+    expect(err.code).toBe('MANIFEST_INVALID');
+    expect(err.name).toBe('ManifestInvalid');
+    expect(err).toBeInstanceOf(ManifestInvalid);
+    expect(err).toBeInstanceOf(PluginRegistryError);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(AmbiguousPlugin);
+    expect(isManifestInvalid(err)).toBe(true);
+    expect(isPluginRegistryError(err)).toBe(true);
+    expect(isAmbiguousPlugin(err)).toBe(false);
+  });
+
+  it('names the file, the field and what to do in the message', () => {
+    const err = new ManifestInvalid({
+      path: 'plugins/echo/dagstack.toml',
+      plugin: 'echo',
+      problems: [
+        problem('/priority', 'must be an integer'),
+        problem('/runtime', 'unknown runtime'),
+      ],
+    });
+    expect(err.message).toContain('plugins/echo/dagstack.toml');
+    expect(err.message).toContain('plugin "echo"');
+    expect(err.message).toContain('2 problems');
+    expect(err.message).toContain('/priority: must be an integer');
+    expect(err.message).toContain('/runtime: unknown runtime');
+    expect(err.message).toContain('Hint:');
+    expect(err.problems).toHaveLength(2);
+    expect(Object.isFrozen(err.problems)).toBe(true);
+  });
+
+  it('truncates long problem lists in the message but keeps them all in the field', () => {
+    const problems = Array.from({ length: 14 }, (_, i) => problem(`/f${i}`, 'bad'));
+    const err = new ManifestInvalid({ problems });
+    expect(err.message).toContain('and 4 more');
+    expect(err.message).not.toContain('/f13');
+    expect(err.problems).toHaveLength(14);
+  });
+
+  it('keeps the native cause', () => {
+    const cause = new TypeError('boom');
+    const err = new KindUnknown('no plugins of this kind', { kind: 'llm', cause });
+    expect(err.cause).toBe(cause);
+    expect(err.toJSON().cause).toEqual({ name: 'TypeError', message: 'boom' });
+  });
+
+  it('serialises structured fields to JSON', () => {
+    const err = new VersionIncompatible({
+      plugin: 'qdrant',
+      kind: 'vector_store',
+      path: '/p/dagstack.toml',
+      axis: 'core',
+      required: '>=2.0',
+      actual: '0.1.0',
+    });
+    const json = JSON.parse(JSON.stringify(err));
+    expect(json).toMatchObject({
+      name: 'VersionIncompatible',
+      code: 'VERSION_INCOMPATIBLE',
+      plugin: 'qdrant',
+      kind: 'vector_store',
+      path: '/p/dagstack.toml',
+      details: { axis: 'core', required: '>=2.0', actual: '0.1.0' },
+    });
+    expect(err.requiredCoreRange).toBe('>=2.0');
+    expect(err.pluginName).toBe('qdrant');
+  });
+
+  it('tells the user which environment variable settles a singleton tie', () => {
+    const err = new AmbiguousPlugin({
+      kind: 'vector-store',
+      candidates: ['qdrant', 'pgvector'],
+      reason: 'equal_priority',
+    });
+    expect(err.message).toContain('DAGSTACK_ACTIVE_VECTOR_STORE');
+    expect(err.candidates).toEqual(['qdrant', 'pgvector']);
+  });
+
+  it('prints a dependency cycle closed', () => {
+    const err = new DependencyCycle({ cycle: ['a', 'b', 'a'] });
+    expect(err.message).toContain('a -> b -> a');
+  });
+
+  it('aggregates per-plugin failures', () => {
+    const err = new BroadcastErrors({
+      hook: 'get_schema',
+      errors: [
+        { plugin: 'one', error: new Error('first') },
+        { plugin: 'two', error: 'second' },
+      ],
+    });
+    expect(err.message).toContain('one: first');
+    expect(err.message).toContain('two: second');
+    expect(err.toJSON().details).toEqual({
+      hook: 'get_schema',
+      errors: [
+        { plugin: 'one', error: { name: 'Error', message: 'first' } },
+        { plugin: 'two', error: { name: 'string', message: 'second' } },
+      ],
+    });
+    const nested = new TeardownErrors({
+      errors: [
+        { plugin: 'x', error: new HookTimeout({ plugin: 'x', hook: 'teardown', timeoutMs: 15 }) },
+      ],
+    });
+    const serialised = nested.toJSON().details as { errors: { error: { code: string } }[] };
+    expect(serialised.errors[0]?.error.code).toBe('HOOK_TIMEOUT');
+  });
+
+  it('carries the remote error identity of a failed invocation', () => {
+    const err = new PluginInvocationError('quota exceeded', {
+      plugin: 'search',
+      hook: 'execute',
+      remoteName: 'QuotaExceeded',
+      remoteCode: 'QUOTA',
+    });
+    expect(err.message).toContain('hook "execute" failed: quota exceeded');
+    expect(err.remoteName).toBe('QuotaExceeded');
+  });
+
+  it('user subclasses inherit the codes of the classes they extend', () => {
+    class MyLoadProblem extends KindUnknown {}
+    const err = new MyLoadProblem('x', { kind: 'k' });
+    expect(err.code).toBe('KIND_UNKNOWN');
+    expect(err.name).toBe('MyLoadProblem');
+    expect(err).toBeInstanceOf(KindUnknown);
+    expect(isPluginError(err, 'PLUGIN_REGISTRY_ERROR')).toBe(true);
+  });
+
+  it('rejects look-alikes that are not of the hierarchy', () => {
+    const fake = Object.assign(new Error('x'), { code: 'MANIFEST_INVALID' });
+    expect(isManifestInvalid(fake)).toBe(false);
+    expect(fake instanceof ManifestInvalid).toBe(false);
+    expect(isPluginError(null)).toBe(false);
+    expect(isPluginError('MANIFEST_INVALID')).toBe(false);
+  });
+});
+
+describe('guards across duplicated copies of the package', () => {
+  it('recognise errors made by another copy of the module', async () => {
+    // A query string makes the module loader evaluate a second, independent copy.
+    const specifier = '../src/errors.ts?copy=two';
+    const copy = (await import(/* @vite-ignore */ specifier)) as typeof import('../src/errors.js');
+    expect(copy.ManifestInvalid).not.toBe(ManifestInvalid);
+    const foreign = new copy.VersionIncompatible({
+      axis: 'core',
+      required: '>=9',
+      actual: '0.1.0',
+    });
+    expect(isVersionIncompatible(foreign)).toBe(true);
+    expect(foreign instanceof VersionIncompatible).toBe(true);
+    expect(foreign instanceof PluginRegistryError).toBe(true);
+    expect(foreign instanceof ManifestInvalid).toBe(false);
+    const local = new ManifestInvalid({ problems: [] });
+    expect(copy.isManifestInvalid(local)).toBe(true);
+    expect(local instanceof copy.PluginRegistryError).toBe(true);
+  });
+});
