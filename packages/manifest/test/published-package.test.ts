@@ -7,7 +7,7 @@ import {
   packedFiles,
   readPackageJson,
   runNode,
-} from '../../../scripts/testing/published-package.ts';
+} from '../../../scripts/testing/published-package.js';
 
 const dir = fileURLToPath(new URL('..', import.meta.url));
 
