@@ -204,6 +204,7 @@ export class ManifestInvalid extends PluginRegistryError {
 /** @since 0.1.0 */
 export interface AmbiguousPluginOptions extends PluginErrorOptions {
   kind: string;
+  /** Plugin names (or, for `duplicate_name`, the manifest paths declaring the name). */
   candidates: readonly string[];
   /** Why the choice is ambiguous. */
   reason: 'duplicate_name' | 'equal_priority' | 'multiple_fallbacks';
@@ -223,7 +224,10 @@ export class AmbiguousPlugin extends PluginRegistryError {
     const names = options.candidates.map((c) => `"${c}"`).join(', ');
     const env = `DAGSTACK_ACTIVE_${envKindSuffix(options.kind)}`;
     const text = {
-      duplicate_name: [`more than one plugin is named ${names}`, 'rename one of them'],
+      duplicate_name: [
+        `the name "${options.plugin ?? '?'}" is declared by more than one manifest: ${names}`,
+        'rename one of the plugins or remove the copy; none of them is loaded until then',
+      ],
       equal_priority: [
         `plugins ${names} share the top priority of a singleton kind`,
         `give one a higher priority or set ${env}=<plugin name>`,
@@ -439,6 +443,39 @@ export class ConfigInvalid extends PluginRegistryError {
 
   protected override details(): Record<string, unknown> {
     return { problems: this.problems };
+  }
+}
+
+/**
+ * Why a path could not be searched for plugins.
+ * @since 0.1.0
+ */
+export type DiscoveryFailureReason =
+  | 'root_missing'
+  | 'not_a_directory'
+  | 'unreadable'
+  | 'symlink_loop'
+  | 'symlink_outside_root'
+  | 'symlink_refused'
+  | 'too_deep'
+  | 'not_remote';
+
+/**
+ * A path could not be searched for plugins: a missing root, an unreadable
+ * folder, a symlink loop or a link out of the root.
+ * @since 0.1.0
+ */
+export class DiscoveryError extends PluginRegistryError {
+  static override readonly code: string = 'DISCOVERY_ERROR';
+  readonly reason: DiscoveryFailureReason;
+
+  constructor(message: string, options: PluginErrorOptions & { reason: DiscoveryFailureReason }) {
+    super(message, options);
+    this.reason = options.reason;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { reason: this.reason };
   }
 }
 
@@ -787,6 +824,8 @@ export const isRuntimeNotSupported: Guard<RuntimeNotSupported> = guard(RuntimeNo
 export const isDependencyCycle: Guard<DependencyCycle> = guard(DependencyCycle);
 /** @since 0.1.0 */
 export const isMissingDependency: Guard<MissingDependency> = guard(MissingDependency);
+/** @since 0.1.0 */
+export const isDiscoveryError: Guard<DiscoveryError> = guard(DiscoveryError);
 /** @since 0.1.0 */
 export const isPluginLoadError: Guard<PluginLoadError> = guard(PluginLoadError);
 /** @since 0.1.0 */

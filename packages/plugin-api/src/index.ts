@@ -39,6 +39,7 @@ export {
 } from './constants.js';
 export type {
   AmbiguousPluginOptions,
+  DiscoveryFailureReason,
   ManifestInvalidOptions,
   ManifestProblem,
   PluginErrorOptions,
@@ -54,6 +55,7 @@ export {
   ConfigInvalid,
   DependencyCycle,
   DeterminismError,
+  DiscoveryError,
   DispatchMismatch,
   envKindSuffix,
   HookCancelled,
@@ -64,6 +66,7 @@ export {
   isConfigInvalid,
   isDependencyCycle,
   isDeterminismError,
+  isDiscoveryError,
   isDispatchMismatch,
   isHookCancelled,
   isHookTimeout,
