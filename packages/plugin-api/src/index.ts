@@ -138,6 +138,7 @@ export type {
   ProgressEvent,
   ProgressSink,
   ResourceContainer,
+  Rng,
   Span,
   StandardResources,
   Subscription,

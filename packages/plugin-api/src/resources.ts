@@ -182,7 +182,7 @@ export interface Tracer {
  * Standard resource names of `[plugin.resources]` and their protocols.
  * @since 0.1.0
  */
-export interface StandardResources {
+export type StandardResources = {
   clock: Clock;
   rng: Rng;
   progress: ProgressSink;
@@ -190,8 +190,9 @@ export interface StandardResources {
   blob_store: BlobStore;
   http_client: HttpClient;
   event_bus: EventBus;
+  /** Path of a scratch folder the host removes when the plugin is torn down. */
   tmpdir: string;
-}
+};
 
 /**
  * Names a manifest may list in `[plugin.resources]` that this binding provides.

@@ -1,0 +1,275 @@
+// Dispatch micro-benchmarks: @dagstack/plugin-dispatch vs direct calls, tapable and
+// hookable, in one process and one run. `pnpm bench` from the repository root builds
+// the packages first. Each task runs BATCH sequential operations per sample so the
+// timer's own cost does not dominate sub-microsecond calls; figures are per operation.
+import { availableParallelism, cpus } from 'node:os';
+import { DispatchEngine } from '@dagstack/plugin-dispatch';
+import { createHooks } from 'hookable';
+import { AsyncParallelHook, AsyncSeriesWaterfallHook } from 'tapable';
+import { Bench } from 'tinybench';
+
+const BATCH = 100;
+const TIME_MS = Number(process.env.BENCH_TIME_MS ?? 700);
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 200);
+
+/** The canonical manifest defaults (see conformance/manifests/valid/quickstart-echo-toml). */
+function manifest(fields) {
+  return Object.freeze({
+    schema_version: '1',
+    kind_api_version: '1',
+    core_version: '>=0.1.0,<1.0.0',
+    runtime: ['in_process'],
+    authors: [],
+    capabilities: [],
+    priority: 0,
+    depends_on: [],
+    tryfirst: false,
+    trylast: false,
+    startup_timeout_sec: 30,
+    teardown_timeout_sec: 15,
+    health_interval_sec: 30,
+    supports_languages: [],
+    supports_extensions: [],
+    supports_mime_types: [],
+    supports: {},
+    fallback: false,
+    execution_model: 'async',
+    in_process_only: false,
+    resources: { required: [], optional: [] },
+    unit_of_work: {
+      declared: false,
+      partition_key: null,
+      estimated_duration_sec: null,
+      idempotency_mode: 'none',
+      checkpointable: false,
+      content_hash: [],
+    },
+    metadata: {},
+    source: 'inline',
+    ...fields,
+  });
+}
+
+/** A candidate over a plain object: what the registry's in-process handle does, minus tracking. */
+function candidate(name, kind, plugin, fields = {}) {
+  const hooks = new Set(Object.keys(plugin));
+  return {
+    name,
+    kind,
+    manifest: manifest({ name, kind, ...fields }),
+    handle: { hooks, invoke: (hook, input, call) => plugin[hook](input, call) },
+  };
+}
+
+function spec(kind, hooks) {
+  return {
+    kind,
+    kind_api_version: '1.0.0',
+    hooks: Object.entries(hooks).map(([name, dispatch]) => ({ name, dispatch, mcp_exposed: true })),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------
+
+const input = { prompt: 'hello', n: 1 };
+
+// singleton
+const llm = {
+  async complete(i) {
+    return i;
+  },
+};
+const singleEngine = new DispatchEngine({ env: {} });
+singleEngine.registerKind(spec('llm', { complete: 'singleton' }));
+singleEngine.setCandidates('llm', [candidate('openai', 'llm', llm, { priority: 50 })]);
+
+const wrappedEngine = new DispatchEngine({ env: {} });
+wrappedEngine.registerKind(spec('llm', { complete: 'singleton' }));
+wrappedEngine.setCandidates('llm', [candidate('openai', 'llm', llm, { priority: 50 })]);
+wrappedEngine.setMiddleware([
+  {
+    name: 'audit',
+    priority: 1000,
+    kinds: ['*'],
+    hooks: ['*'],
+    before: () => undefined,
+    after: () => undefined,
+  },
+]);
+
+// chain of 5
+const stages = Array.from({ length: 5 }, (_, i) => ({
+  async rewrite(v) {
+    return v + i;
+  },
+}));
+const chainEngine = new DispatchEngine({ env: {} });
+chainEngine.registerKind(spec('rewriter', { rewrite: 'chain' }));
+chainEngine.setCandidates(
+  'rewriter',
+  stages.map((s, i) => candidate(`stage-${i}`, 'rewriter', s, { priority: 10 - i })),
+);
+const waterfall = new AsyncSeriesWaterfallHook(['value']);
+for (const [i, s] of stages.entries()) waterfall.tapPromise(`stage-${i}`, (v) => s.rewrite(v));
+const chainHooks = createHooks();
+for (const s of stages) chainHooks.hook('rewrite', (v) => s.rewrite(v));
+
+// broadcast_collect over 10
+const providers = Array.from({ length: 10 }, (_, i) => ({
+  async list(x) {
+    return i + x;
+  },
+}));
+const collectEngine = new DispatchEngine({ env: {} });
+collectEngine.registerKind(spec('tool_provider', { list: 'broadcast_collect' }));
+collectEngine.setCandidates(
+  'tool_provider',
+  providers.map((p, i) => candidate(`provider-${i}`, 'tool_provider', p, { priority: i })),
+);
+const parallel = new AsyncParallelHook(['x']);
+for (const [i, p] of providers.entries()) parallel.tapPromise(`p${i}`, (x) => p.list(x));
+const collectHooks = createHooks();
+for (const p of providers) collectHooks.hook('list', (x) => p.list(x));
+
+// capability over 10 / 100 / 1000 plugins sharing 1000 extensions
+const EXTENSIONS = Array.from({ length: 1000 }, (_, i) => `.x${i}`);
+const REQUESTS = Array.from({ length: 1024 }, (_, i) => ({
+  extension: EXTENSIONS[(i * 7919) % EXTENSIONS.length],
+  content: 'x',
+}));
+function capabilitySetup(count) {
+  const plugins = Array.from({ length: count }, (_, i) =>
+    candidate(
+      `indexer-${String(i).padStart(4, '0')}`,
+      'file_indexer',
+      {
+        async index() {
+          return i;
+        },
+      },
+      { supports_extensions: EXTENSIONS.filter((_, e) => e % count === i) },
+    ),
+  );
+  const engine = new DispatchEngine({ env: {} });
+  engine.registerKind(spec('file_indexer', { index: 'capability' }));
+  engine.setCandidates('file_indexer', plugins);
+  return { engine, plugins };
+}
+const capabilities = [10, 100, 1000].map((n) => ({ n, ...capabilitySetup(n) }));
+
+// ---------------------------------------------------------------------------
+// Tasks
+// ---------------------------------------------------------------------------
+
+const groups = [];
+function group(title, baseline, tasks) {
+  groups.push({ title, baseline, tasks });
+}
+
+group('singleton', 'direct `await plugin.complete(input)`', {
+  'direct `await plugin.complete(input)`': async () => {
+    for (let i = 0; i < BATCH; i++) await llm.complete(input);
+  },
+  'engine.call (singleton)': async () => {
+    for (let i = 0; i < BATCH; i++) await singleEngine.call('llm', 'complete', input);
+  },
+  'engine.call (singleton + 1 middleware)': async () => {
+    for (let i = 0; i < BATCH; i++) await wrappedEngine.call('llm', 'complete', input);
+  },
+});
+
+group('chain of 5', 'hand-written loop', {
+  'hand-written loop': async () => {
+    for (let i = 0; i < BATCH; i++) {
+      let v = i;
+      for (const s of stages) v = await s.rewrite(v);
+    }
+  },
+  'engine.call (chain)': async () => {
+    for (let i = 0; i < BATCH; i++) await chainEngine.call('rewriter', 'rewrite', i);
+  },
+  'tapable AsyncSeriesWaterfallHook.promise': async () => {
+    for (let i = 0; i < BATCH; i++) await waterfall.promise(i);
+  },
+  'hookable callHook (serial, no value threading)': async () => {
+    for (let i = 0; i < BATCH; i++) await chainHooks.callHook('rewrite', i);
+  },
+});
+
+group('broadcast_collect over 10 plugins', 'Promise.all of direct calls', {
+  'Promise.all of direct calls': async () => {
+    for (let i = 0; i < BATCH; i++) await Promise.all(providers.map((p) => p.list(i)));
+  },
+  'engine.call (broadcast_collect)': async () => {
+    for (let i = 0; i < BATCH; i++) await collectEngine.call('tool_provider', 'list', i);
+  },
+  'tapable AsyncParallelHook.promise (no results)': async () => {
+    for (let i = 0; i < BATCH; i++) await parallel.promise(i);
+  },
+  'hookable callHookParallel': async () => {
+    for (let i = 0; i < BATCH; i++) await collectHooks.callHookParallel('list', i);
+  },
+});
+
+let cursor = 0;
+const capabilityTasks = {};
+for (const { n, plugins } of capabilities) {
+  capabilityTasks[`linear scan + direct call, ${n} plugins`] = async () => {
+    for (let i = 0; i < BATCH; i++) {
+      const request = REQUESTS[cursor++ & 1023];
+      const hit = plugins.find((p) => p.manifest.supports_extensions.includes(request.extension));
+      await hit.handle.invoke('index', request, undefined);
+    }
+  };
+}
+for (const { n, engine } of capabilities) {
+  capabilityTasks[`engine.call (capability index), ${n} plugins`] = async () => {
+    for (let i = 0; i < BATCH; i++) {
+      await engine.call('file_indexer', 'index', REQUESTS[cursor++ & 1023]);
+    }
+  };
+}
+group('capability, 1,000 extensions', 'linear scan + direct call, 10 plugins', capabilityTasks);
+
+// ---------------------------------------------------------------------------
+// Run and report
+// ---------------------------------------------------------------------------
+
+const format = (ops) => Math.round(ops).toLocaleString('en-US');
+
+const started = Date.now();
+const rows = [];
+for (const g of groups) {
+  const bench = new Bench({ name: g.title, time: TIME_MS, warmupTime: WARMUP_MS });
+  for (const [name, fn] of Object.entries(g.tasks)) bench.add(name, fn);
+  await bench.run();
+  const results = bench.tasks.map((t) => {
+    const r = t.result;
+    if (r === undefined || r.state !== 'completed') {
+      throw new Error(`task "${t.name}" did not complete: ${r?.error ?? r?.state}`);
+    }
+    return { name: t.name, ops: r.throughput.mean * BATCH, rme: r.latency.rme };
+  });
+  const base = results.find((r) => r.name === g.baseline)?.ops ?? results[0].ops;
+  for (const r of results) rows.push({ group: g.title, ...r, ratio: r.ops / base });
+}
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+console.log(
+  `\nNode ${process.version}, ${availableParallelism()} CPUs (${cpu}), ${process.platform}`,
+);
+console.log(
+  `tinybench: ${TIME_MS} ms per task after ${WARMUP_MS} ms warm-up, ${BATCH} ops per sample\n`,
+);
+console.log('| group | task | ops/s | ±% | vs baseline |');
+console.log('| --- | --- | ---: | ---: | ---: |');
+for (const r of rows) {
+  console.log(
+    `| ${r.group} | ${r.name} | ${format(r.ops)} | ${r.rme.toFixed(1)} | ${r.ratio.toFixed(2)}× |`,
+  );
+}
+console.log(
+  `\n(total ${((Date.now() - started) / 1000).toFixed(1)} s; baseline of each group: ${groups.map((g) => g.baseline).join('; ')})`,
+);

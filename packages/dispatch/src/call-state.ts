@@ -1,0 +1,142 @@
+import type { CallMetadata, HookCall } from '@dagstack/plugin-api';
+import { HookCancelled, HookTimeout } from '@dagstack/plugin-api';
+
+/**
+ * State shared by every plugin call of one dispatch: metadata, the abort
+ * state, and which plugin runs now (for `HookTimeout.plugin`).
+ *
+ * The `AbortController` is created only when a plugin reads `call.signal`:
+ * creating one costs microseconds in Node 20, more than the rest of a
+ * dispatch together.
+ */
+export class CallState {
+  readonly metadata: CallMetadata;
+  /** The plugin running now in a sequential class (singleton, capability, chain). */
+  current: string | undefined = undefined;
+  /** Set by the first failing plugin of a fail-fast `broadcast_collect`. */
+  failed = false;
+  #controller: AbortController | undefined = undefined;
+  #aborted = false;
+  #reason: unknown = undefined;
+
+  constructor(metadata: CallMetadata) {
+    this.metadata = metadata;
+  }
+
+  /** The signal plugins see; aborted on timeout, cancellation or a fail-fast failure. */
+  get signal(): AbortSignal {
+    let controller = this.#controller;
+    if (controller === undefined) {
+      controller = new AbortController();
+      if (this.#aborted) controller.abort(this.#reason);
+      this.#controller = controller;
+    }
+    return controller.signal;
+  }
+
+  /** Abort the dispatch's signal (once). */
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+}
+
+/**
+ * The `HookCall` a plugin (or middleware) receives. `signal` is an accessor
+ * on the prototype that creates the signal on first read: a runtime adapter
+ * that copies a call must copy it explicitly (`{ ...call, signal: call.signal }`),
+ * since object spread copies own properties only.
+ */
+export class PluginCall implements HookCall {
+  readonly kind: string;
+  readonly name: string;
+  readonly hook: string;
+  readonly metadata: CallMetadata;
+  readonly #state: CallState;
+
+  constructor(state: CallState, kind: string, name: string, hook: string) {
+    this.kind = kind;
+    this.name = name;
+    this.hook = hook;
+    this.metadata = state.metadata;
+    this.#state = state;
+  }
+
+  get signal(): AbortSignal {
+    return this.#state.signal;
+  }
+
+  /** JSON form (for MCP adapters and logs): the signal is not data. */
+  toJSON(): { kind: string; name: string; hook: string; metadata: CallMetadata } {
+    return { kind: this.kind, name: this.name, hook: this.hook, metadata: this.metadata };
+  }
+}
+
+const noop = (): void => {};
+
+/**
+ * The deadline of one dispatch: a promise that rejects with `HookTimeout`
+ * after `timeoutMs`, or with `HookCancelled` when `signal` aborts, and aborts
+ * the call's signal either way. Created only when a call has a timeout or a
+ * signal.
+ */
+export class Guard {
+  readonly promise: Promise<never>;
+  #reject: (reason: unknown) => void = noop;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onAbort: (() => void) | undefined;
+
+  constructor(
+    state: CallState,
+    kind: string,
+    hook: string,
+    timeoutMs: number | undefined,
+    signal: AbortSignal | undefined,
+  ) {
+    this.promise = new Promise<never>((_resolve, reject) => {
+      this.#reject = reject;
+    });
+    this.promise.catch(noop);
+    if (timeoutMs !== undefined) {
+      this.#timer = setTimeout(() => {
+        const error = new HookTimeout({
+          kind,
+          hook,
+          timeoutMs,
+          ...(state.current === undefined ? {} : { plugin: state.current }),
+          hint: 'the plugin ignored or did not finish before its deadline; raise timeoutMs or make the hook faster',
+        });
+        state.abort(error);
+        this.#reject(error);
+      }, timeoutMs);
+    }
+    this.#signal = signal;
+    if (signal !== undefined) {
+      this.#onAbort = () => {
+        const error = new HookCancelled({
+          kind,
+          hook,
+          ...(state.current === undefined ? {} : { plugin: state.current }),
+          cause: signal.reason,
+        });
+        state.abort(error);
+        this.#reject(error);
+      };
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+  }
+
+  /** `work`, unless the deadline passes or the call is cancelled first. */
+  race<T>(work: Promise<T>): Promise<T> {
+    return Promise.race([work, this.promise]);
+  }
+
+  /** Stop the timer and the signal listener. */
+  dispose(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#onAbort !== undefined) this.#signal?.removeEventListener('abort', this.#onAbort);
+  }
+}

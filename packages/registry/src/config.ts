@@ -1,0 +1,98 @@
+import { ConfigInvalid, type ManifestProblem, type PluginManifest } from '@dagstack/plugin-api';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+
+/**
+ * Where per-plugin configuration comes from. The registry reads the section
+ * `<kind>.<name>` (a nested `{ [kind]: { [name]: {...} } }` object, or a flat
+ * key `"<kind>.<name>"`). `subscribe` lets the source push changes.
+ * @since 0.1.0
+ */
+export interface ConfigSource {
+  get(kind: string, name: string): unknown;
+  subscribe?(listener: () => void): () => void;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A {@link ConfigSource} over a plain object, e.g. the parsed host config file.
+ * @since 0.1.0
+ */
+export function configFromObject(config: Readonly<Record<string, unknown>>): ConfigSource {
+  return {
+    get(kind: string, name: string): unknown {
+      const flat = config[`${kind}.${name}`];
+      if (flat !== undefined) return flat;
+      const section = config[kind];
+      return isObject(section) ? section[name] : undefined;
+    },
+  };
+}
+
+let ajv: Ajv2020 | undefined;
+const compiled = new WeakMap<object, ValidateFunction>();
+
+function validatorFor(schema: object): ValidateFunction {
+  let validate = compiled.get(schema);
+  if (validate === undefined) {
+    if (ajv === undefined) {
+      ajv = new Ajv2020({
+        allErrors: true,
+        strict: false,
+        useDefaults: true,
+        allowUnionTypes: true,
+      });
+      addFormatsModule.default(ajv);
+    }
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  return validate;
+}
+
+/**
+ * Read and validate a plugin's configuration against its `config_schema`
+ * (defaults from the schema filled in). Returns a deep-frozen copy; throws
+ * {@link ConfigInvalid} naming each offending field.
+ * @since 0.1.0
+ */
+export function resolvePluginConfig(
+  manifest: PluginManifest,
+  source: ConfigSource | undefined,
+): Readonly<Record<string, unknown>> {
+  const raw = source?.get(manifest.kind, manifest.name);
+  const value: unknown = raw === undefined ? {} : structuredClone(raw);
+  const origin = `config section ${manifest.kind}.${manifest.name}`;
+  if (manifest.config_schema !== undefined) {
+    const validate = validatorFor(manifest.config_schema);
+    if (!validate(value)) {
+      const problems: ManifestProblem[] = (validate.errors ?? []).map((e) => ({
+        pointer:
+          e.keyword === 'required'
+            ? `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`
+            : e.instancePath,
+        message: e.keyword === 'required' ? 'is required' : (e.message ?? e.keyword),
+        source: origin,
+        rule: e.keyword,
+      }));
+      throw new ConfigInvalid({ plugin: manifest.name, kind: manifest.kind, problems });
+    }
+  } else if (!isObject(value)) {
+    throw new ConfigInvalid({
+      plugin: manifest.name,
+      kind: manifest.kind,
+      problems: [{ pointer: '', message: 'must be a table/object', source: origin, rule: 'type' }],
+    });
+  }
+  return deepFreeze(value) as Readonly<Record<string, unknown>>;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,344 @@
+import { existsSync } from 'node:fs';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  type HealthStatus,
+  type HookCall,
+  type PluginContext,
+  type PluginHandle,
+  PluginLoadError,
+  type PluginManifest,
+  RUNTIME_IN_PROCESS,
+  type RuntimeAdapter,
+  type RuntimeLoadOptions,
+} from '@dagstack/plugin-api';
+import { parseEntryPoint } from '@dagstack/plugin-manifest';
+
+/** Method names that are lifecycle, not hooks. */
+const LIFECYCLE = new Set(['constructor', 'setup', 'teardown', 'health']);
+
+type AnyFunction = (...args: unknown[]) => unknown;
+
+/** `listTools` -> `list_tools`: hook names are snake_case, JavaScript methods often camelCase. */
+function snakeCase(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+/**
+ * Hook name -> method name for the callable members of an object (prototype
+ * chain included). A camelCase method also answers to its snake_case hook
+ * name, so `listTools()` implements the hook `list_tools`; an exact match wins.
+ */
+function hookMethods(instance: object): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const name of methodNames(instance)) map.set(name, name);
+  for (const name of methodNames(instance)) {
+    const alias = snakeCase(name);
+    if (!map.has(alias)) map.set(alias, name);
+  }
+  return map;
+}
+
+/** Names of the callable members of an object, its prototype chain included. */
+function methodNames(instance: object): Set<string> {
+  const names = new Set<string>();
+  for (
+    let proto: object | null = instance;
+    proto !== null && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto) as object | null
+  ) {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (LIFECYCLE.has(key) || key.startsWith('_') || key.startsWith('#')) continue;
+      const descriptor = Object.getOwnPropertyDescriptor(proto, key);
+      if (descriptor !== undefined && typeof descriptor.value === 'function') names.add(key);
+    }
+  }
+  return names;
+}
+
+/**
+ * Wrap a plugin object in a {@link PluginHandle}: hooks are its methods,
+ * called as `method(input, call)`; sync and async methods alike.
+ * @since 0.1.0
+ */
+export function createInProcessHandle(manifest: PluginManifest, instance: object): PluginHandle {
+  const target = instance as Record<string, unknown>;
+  const methods = hookMethods(instance);
+  const hooks = new Set(methods.keys());
+  return {
+    manifest,
+    runtime: RUNTIME_IN_PROCESS,
+    hooks,
+    instance,
+    async setup(ctx: PluginContext): Promise<void> {
+      if (typeof target.setup === 'function')
+        await (target.setup as AnyFunction).call(instance, ctx);
+    },
+    async teardown(): Promise<boolean> {
+      if (typeof target.teardown !== 'function') return true;
+      const result = await (target.teardown as AnyFunction).call(instance);
+      return result !== false;
+    },
+    async health(): Promise<HealthStatus> {
+      if (typeof target.health !== 'function') return { status: 'ok' };
+      return (await (target.health as AnyFunction).call(instance)) as HealthStatus;
+    },
+    invoke(hook: string, input: unknown, call: HookCall): Promise<unknown> {
+      const method = target[methods.get(hook) ?? hook];
+      if (typeof method !== 'function') {
+        return Promise.reject(
+          new PluginLoadError(`has no hook "${hook}"`, {
+            plugin: manifest.name,
+            kind: manifest.kind,
+            hint: `implement ${hook}(input, call) on the plugin object`,
+          }),
+        );
+      }
+      try {
+        return Promise.resolve((method as AnyFunction).call(instance, input, call));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+  };
+}
+
+/** File extensions tried for a `module:Export` entry point, in order. */
+const MODULE_EXTENSIONS = ['.js', '.mjs', '.cjs'];
+
+function isInside(parent: string, child: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/** Find the main file of an installed package, looking up from `dir`. */
+async function resolvePackage(specifier: string, dir: string): Promise<string | undefined> {
+  const parts = specifier.split('/');
+  const packageName = specifier.startsWith('@')
+    ? parts.slice(0, 2).join('/')
+    : (parts[0] as string);
+  const subpath = parts.slice(specifier.startsWith('@') ? 2 : 1).join('/');
+  for (let current = dir; ; current = dirname(current)) {
+    const pkgDir = join(current, 'node_modules', packageName);
+    if (existsSync(join(pkgDir, 'package.json'))) {
+      const pkg = JSON.parse(await readFile(join(pkgDir, 'package.json'), 'utf8')) as {
+        exports?: unknown;
+        main?: string;
+      };
+      const key = subpath === '' ? '.' : `./${subpath}`;
+      const pick = (value: unknown): string | undefined => {
+        if (typeof value === 'string') return value;
+        if (typeof value === 'object' && value !== null) {
+          const conditions = value as Record<string, unknown>;
+          for (const condition of ['import', 'node', 'default', 'require']) {
+            const found = pick(conditions[condition]);
+            if (found !== undefined) return found;
+          }
+        }
+        return undefined;
+      };
+      let entry: string | undefined;
+      if (pkg.exports !== undefined) {
+        const exportsMap = pkg.exports as Record<string, unknown>;
+        const isSubpathMap =
+          typeof pkg.exports === 'object' &&
+          pkg.exports !== null &&
+          Object.keys(exportsMap).some((k) => k.startsWith('.'));
+        entry = pick(isSubpathMap ? exportsMap[key] : key === '.' ? pkg.exports : undefined);
+      } else {
+        entry = subpath === '' ? (pkg.main ?? 'index.js') : subpath;
+      }
+      return entry === undefined ? undefined : resolve(pkgDir, entry);
+    }
+    if (dirname(current) === current) return undefined;
+  }
+}
+
+/**
+ * Resolve a manifest's `entry_point` to a file inside the plugin folder (or an
+ * installed package) and the export to use.
+ * @since 0.1.0
+ */
+export async function resolveEntryPoint(
+  manifest: PluginManifest,
+  dir: string,
+): Promise<{ file: string; exportName: string | undefined }> {
+  const fail = (message: string, hint: string): PluginLoadError =>
+    new PluginLoadError(message, {
+      plugin: manifest.name,
+      kind: manifest.kind,
+      path: manifest.source,
+      hint,
+      ...(manifest.entry_point === undefined ? {} : { entryPoint: manifest.entry_point }),
+    });
+  if (manifest.entry_point === undefined) {
+    throw fail(
+      'has no entry_point and no object was attached',
+      'add entry_point to the manifest, or call registry.attachPlugin(name, object) before setupAll()',
+    );
+  }
+  const parsed = parseEntryPoint(manifest.entry_point);
+  if (!parsed.ok) throw fail(`entry_point ${parsed.message}`, 'fix entry_point in the manifest');
+  const { style, specifier, exportName } = parsed.entryPoint;
+  const realDir = await realpath(dir).catch(() => {
+    throw fail(
+      `the plugin folder ${dir} does not exist`,
+      'check where the manifest was loaded from',
+    );
+  });
+
+  let file: string | undefined;
+  if (style === 'package') {
+    file = await resolvePackage(specifier, realDir);
+    if (file === undefined) {
+      // A bare name can also be a module file of the plugin folder (`plugin`).
+      file = MODULE_EXTENSIONS.map((ext) => join(realDir, `${specifier}${ext}`)).find((f) =>
+        existsSync(f),
+      );
+    }
+    if (file === undefined) {
+      throw fail(
+        `cannot find package "${specifier}" from ${realDir}`,
+        `install it (npm install ${specifier}) next to the plugin`,
+      );
+    }
+    return { file: await realpath(file), exportName };
+  }
+  const candidates =
+    style === 'path'
+      ? [resolve(realDir, specifier)]
+      : [
+          ...MODULE_EXTENSIONS.map((ext) => join(realDir, `${specifier}${ext}`)),
+          join(realDir, specifier, 'index.js'),
+        ];
+  for (const candidate of candidates) {
+    const info = await stat(candidate).catch(() => undefined);
+    if (info?.isFile()) {
+      file = candidate;
+      break;
+    }
+  }
+  if (file === undefined) {
+    const tried = candidates.map((c) => relative(realDir, c)).join(', ');
+    const tsHint =
+      existsSync(join(realDir, `${specifier}.ts`)) || specifier.endsWith('.ts')
+        ? `; ${specifier}.ts exists but Node ${process.versions.node} cannot load TypeScript: compile it to .js`
+        : '';
+    throw fail(
+      `entry module not found in ${realDir} (tried ${tried})${tsHint}`,
+      'check entry_point against the files in the plugin folder',
+    );
+  }
+  const real = await realpath(file);
+  if (!isInside(realDir, real)) {
+    throw fail(
+      `entry module resolves to ${real}, outside the plugin folder`,
+      'keep plugin code inside its folder; links out of it are refused',
+    );
+  }
+  return { file: real, exportName };
+}
+
+let loadCounter = 0;
+
+function isClass(value: unknown): value is new () => object {
+  return typeof value === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(value));
+}
+
+/**
+ * Import a plugin module under a fresh URL (so `reload` gets new code and two
+ * plugins' `plugin.js` never share a module instance), pick the export, and
+ * turn it into an object: a class is instantiated, a function is called as a
+ * factory (its promise awaited), an object is used as is.
+ * @since 0.1.0
+ */
+export async function instantiateEntryPoint(
+  manifest: PluginManifest,
+  dir: string,
+): Promise<object> {
+  const { file, exportName } = await resolveEntryPoint(manifest, dir);
+  const context = {
+    plugin: manifest.name,
+    kind: manifest.kind,
+    path: file,
+    ...(manifest.entry_point === undefined ? {} : { entryPoint: manifest.entry_point }),
+  };
+  loadCounter += 1;
+  const url = `${pathToFileURL(file).href}?dagstack-plugin=${encodeURIComponent(manifest.name)}&load=${loadCounter}`;
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    throw new PluginLoadError(
+      `importing the entry module failed: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        ...context,
+        cause: error,
+        hint: 'fix the error in the plugin module (see cause)',
+      },
+    );
+  }
+  const name = exportName ?? 'default';
+  if (!(name in namespace)) {
+    const available = Object.keys(namespace).filter((k) => k !== '__esModule');
+    throw new PluginLoadError(
+      `the module has no export "${name}" (it exports: ${available.join(', ') || 'nothing'})`,
+      {
+        ...context,
+        hint: 'fix the export name in entry_point',
+      },
+    );
+  }
+  const value = namespace[name];
+  try {
+    if (isClass(value)) return new value();
+    if (typeof value === 'function') {
+      const made = await (value as () => unknown)();
+      if (typeof made !== 'object' || made === null) {
+        throw new TypeError(
+          `the factory returned ${made === null ? 'null' : typeof made}, not an object`,
+        );
+      }
+      return made;
+    }
+    if (typeof value === 'object' && value !== null) return value;
+  } catch (error) {
+    throw new PluginLoadError(
+      `creating the plugin object failed: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        ...context,
+        cause: error,
+        hint: 'the constructor or factory must not throw',
+      },
+    );
+  }
+  throw new PluginLoadError(`export "${name}" is ${typeof value}, not a class, factory or object`, {
+    ...context,
+    hint: 'export the plugin class, a factory function, or an object',
+  });
+}
+
+/**
+ * The in-process runtime adapter: loads `entry_point` from the plugin folder.
+ * `execution_model = "thread_cpu_bound"` runs the plugin in a worker thread and
+ * `"process_cpu_bound"` in a child process (see {@link createIsolatedHandle});
+ * `sync` and `async` run in the caller's thread.
+ * @since 0.1.0
+ */
+export function createInProcessRuntime(): RuntimeAdapter {
+  return {
+    runtime: RUNTIME_IN_PROCESS,
+    async load(manifest: PluginManifest, options: RuntimeLoadOptions): Promise<PluginHandle> {
+      const dir = options.dir ?? dirname(manifest.source);
+      if (
+        manifest.execution_model === 'thread_cpu_bound' ||
+        manifest.execution_model === 'process_cpu_bound'
+      ) {
+        const { createIsolatedHandle } = await import('./isolated.js');
+        return createIsolatedHandle(manifest, dir, options.logger);
+      }
+      return createInProcessHandle(manifest, await instantiateEntryPoint(manifest, dir));
+    },
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * @dagstack/plugin-registry — the PluginRegistry and the in-process runtime.
+ *
+ * Any export added here becomes public API: use explicit named exports only,
+ * with `export type` for types.
+ */
+
+export type { ConfigSource } from './config.js';
+export { configFromObject, resolvePluginConfig } from './config.js';
+export { contentHash } from './content-hash.js';
+export {
+  createInProcessHandle,
+  createInProcessRuntime,
+  instantiateEntryPoint,
+  resolveEntryPoint,
+} from './in-process.js';
+export { createIsolatedHandle } from './isolated.js';
+export type { LogLevel, StderrLoggerOptions } from './logger.js';
+export { bindLogger, createStderrLogger } from './logger.js';
+export type { PlanNode } from './plan.js';
+export { planStartGroups } from './plan.js';
+export type {
+  PluginRegistryOptions,
+  PluginStatus,
+  SetupOptions,
+  SetupReport,
+  StateChange,
+} from './registry.js';
+export { PluginRegistry } from './registry.js';
+export { CORE_VERSION } from './version.js';

@@ -1,0 +1,310 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import {
+  type HealthStatus,
+  type HookCall,
+  HookCancelled,
+  type Logger,
+  type PluginContext,
+  type PluginHandle,
+  PluginInvocationError,
+  PluginLoadError,
+  type PluginManifest,
+  PluginUnavailable,
+  RUNTIME_IN_PROCESS,
+} from '@dagstack/plugin-api';
+import { resolveEntryPoint } from './in-process.js';
+
+/**
+ * The code that runs inside the worker thread or child process. It loads the
+ * plugin module, builds a reduced context (config, metadata, a logger that
+ * reports back; no host resources: they cannot cross the boundary), and
+ * answers requests. Plain JavaScript, evaluated as a script; `send` and
+ * `onMessage` are bound by the two preludes below.
+ */
+const HOST_BODY = `
+const pending = new Map();
+let plugin;
+const describe = (error) => ({
+  name: error && error.name ? String(error.name) : 'Error',
+  message: error && error.message !== undefined ? String(error.message) : String(error),
+  code: error && typeof error.code === 'string' ? error.code : undefined,
+  stack: error && error.stack ? String(error.stack) : undefined,
+});
+const reply = (id, promise) => Promise.resolve().then(promise).then(
+  (value) => send({ id, ok: true, value }),
+  (error) => send({ id, ok: false, error: describe(error) }),
+);
+const logger = {};
+for (const level of ['debug', 'info', 'warn', 'error']) {
+  logger[level] = (msg, fields) => send({ log: level, msg: String(msg), fields: fields ?? {} });
+}
+logger.child = () => logger;
+const methods = (object) => {
+  const names = new Set();
+  for (let proto = object; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (['constructor', 'setup', 'teardown', 'health'].includes(key) || key.startsWith('_')) continue;
+      const d = Object.getOwnPropertyDescriptor(proto, key);
+      if (d && typeof d.value === 'function') names.add(key);
+    }
+  }
+  return [...names];
+};
+onMessage(async (message) => {
+  const { id, op } = message;
+  if (op === 'load') {
+    return reply(id, async () => {
+      const ns = await import(message.url);
+      const value = ns[message.exportName ?? 'default'];
+      if (value === undefined) throw new Error('the module has no export "' + (message.exportName ?? 'default') + '"');
+      const isClass = typeof value === 'function' && /^class[\\s{]/.test(Function.prototype.toString.call(value));
+      plugin = isClass ? new value() : typeof value === 'function' ? await value() : value;
+      return methods(plugin);
+    });
+  }
+  if (op === 'setup') {
+    return reply(id, async () => {
+      const ctx = Object.freeze({
+        config: message.config, metadata: message.metadata, logger,
+        resources: { get() { throw new Error('host resources are not available to ' + message.mode + ' plugins; pass data in the hook input'); }, has: () => false, names: () => [] },
+        registry: undefined, progress: undefined, checkpoint: undefined, eventBus: undefined,
+        tenant: { tenantId: undefined, checkAccess: () => ({ allowed: true }) },
+        metrics: undefined, tracer: undefined, inFlight: () => [], onConfigChange: () => () => {},
+      });
+      if (typeof plugin.setup === 'function') await plugin.setup(ctx);
+    });
+  }
+  if (op === 'teardown') return reply(id, async () => (typeof plugin.teardown === 'function' ? (await plugin.teardown()) !== false : true));
+  if (op === 'health') return reply(id, async () => (typeof plugin.health === 'function' ? await plugin.health() : { status: 'ok' }));
+  if (op === 'cancel') { pending.get(message.target)?.abort(message.reason); return; }
+  if (op === 'invoke') {
+    const controller = new AbortController();
+    pending.set(id, controller);
+    return reply(id, async () => {
+      try {
+        const method = plugin[message.hook];
+        if (typeof method !== 'function') throw new Error('the plugin has no hook "' + message.hook + '"');
+        return await method.call(plugin, message.input, { ...message.call, signal: controller.signal });
+      } finally {
+        pending.delete(id);
+      }
+    });
+  }
+});
+`;
+
+const WORKER_PRELUDE = `
+const { parentPort } = require('node:worker_threads');
+const send = (m) => parentPort.postMessage(m);
+const onMessage = (f) => parentPort.on('message', f);
+`;
+
+const PROCESS_PRELUDE = `
+const send = (m) => process.send(m);
+const onMessage = (f) => process.on('message', f);
+process.on('disconnect', () => process.exit(0));
+`;
+
+/** How an isolated plugin runs. */
+type Mode = 'thread_cpu_bound' | 'process_cpu_bound';
+
+interface RemoteError {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+}
+
+interface Channel {
+  send(message: object): void;
+  onMessage(listener: (message: Record<string, unknown>) => void): void;
+  onExit(listener: (reason: string) => void): void;
+  kill(): Promise<void>;
+}
+
+function workerChannel(): Channel {
+  const worker = new Worker(`${WORKER_PRELUDE}\n${HOST_BODY}`, { eval: true });
+  worker.unref();
+  return {
+    send: (m) => worker.postMessage(m),
+    onMessage: (f) => worker.on('message', f),
+    onExit: (f) => {
+      worker.on('error', (e) => f(`the worker thread crashed: ${e.message}`));
+      worker.on('exit', (code) => f(`the worker thread exited (code ${code})`));
+    },
+    kill: async () => {
+      await worker.terminate();
+    },
+  };
+}
+
+function processChannel(logger: Logger): Channel {
+  // The child gets the plugin's code only: no shell, IPC for requests,
+  // stdout/stderr captured into the logger (never the host's stdout).
+  const child: ChildProcess = spawn(process.execPath, ['-e', `${PROCESS_PRELUDE}\n${HOST_BODY}`], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    serialization: 'advanced',
+  });
+  child.unref();
+  for (const [stream, level] of [
+    [child.stdout, 'info'],
+    [child.stderr, 'warn'],
+  ] as const) {
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) =>
+      logger[level]('plugin process output', { output: chunk.trimEnd() }),
+    );
+  }
+  const channel = child as ChildProcess & { channel?: { unref(): void } };
+  channel.channel?.unref();
+  return {
+    send: (m) => {
+      child.send(m);
+    },
+    onMessage: (f) => child.on('message', (m) => f(m as Record<string, unknown>)),
+    onExit: (f) => {
+      child.on('error', (e) => f(`the plugin process failed: ${e.message}`));
+      child.on('exit', (code, signal) =>
+        f(`the plugin process exited (${signal ?? `code ${code}`})`),
+      );
+    },
+    kill: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          resolve();
+          return;
+        }
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+      }),
+  };
+}
+
+/**
+ * Load a CPU-bound plugin in a worker thread (`thread_cpu_bound`) or a child
+ * process (`process_cpu_bound`) and return a handle whose calls cross to it.
+ * Inputs, outputs and config cross by structured clone; host resources do not
+ * (the context inside has config, metadata and a logger). A crash rejects
+ * every call in flight with {@link PluginUnavailable}.
+ * @since 0.1.0
+ */
+export async function createIsolatedHandle(
+  manifest: PluginManifest,
+  dir: string,
+  logger: Logger,
+): Promise<PluginHandle> {
+  const mode = manifest.execution_model as Mode;
+  const { file, exportName } = await resolveEntryPoint(manifest, dir);
+  const channel = mode === 'thread_cpu_bound' ? workerChannel() : processChannel(logger);
+  const waiting = new Map<
+    number,
+    { resolve(v: unknown): void; reject(e: unknown): void; hook: string }
+  >();
+  let nextId = 0;
+  let dead: string | undefined;
+  const context = { plugin: manifest.name, kind: manifest.kind };
+
+  channel.onMessage((message) => {
+    if (typeof message.log === 'string') {
+      const level = message.log as 'debug' | 'info' | 'warn' | 'error';
+      logger[level](String(message.msg), message.fields as Record<string, unknown>);
+      return;
+    }
+    const entry = waiting.get(message.id as number);
+    if (entry === undefined) return;
+    waiting.delete(message.id as number);
+    if (message.ok === true) entry.resolve(message.value);
+    else {
+      const remote = message.error as RemoteError;
+      entry.reject(
+        new PluginInvocationError(remote.message, {
+          ...context,
+          hook: entry.hook,
+          remoteName: remote.name,
+          ...(remote.code === undefined ? {} : { remoteCode: remote.code }),
+        }),
+      );
+    }
+  });
+  channel.onExit((reason) => {
+    if (dead !== undefined) return;
+    dead = reason;
+    for (const [, entry] of waiting) entry.reject(new PluginUnavailable({ ...context, reason }));
+    waiting.clear();
+  });
+
+  const request = (
+    op: string,
+    hook: string,
+    payload: object = {},
+    signal?: AbortSignal,
+  ): Promise<unknown> => {
+    if (dead !== undefined)
+      return Promise.reject(new PluginUnavailable({ ...context, reason: dead }));
+    nextId += 1;
+    const id = nextId;
+    return new Promise((resolve, reject) => {
+      waiting.set(id, { resolve, reject, hook });
+      if (signal !== undefined) {
+        const onAbort = (): void => {
+          channel.send({ op: 'cancel', target: id, reason: String(signal.reason) });
+          waiting.delete(id);
+          reject(new HookCancelled({ ...context, hook }));
+        };
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }
+      try {
+        channel.send({ ...payload, id, op });
+      } catch (error) {
+        waiting.delete(id);
+        reject(error);
+      }
+    });
+  };
+
+  let hooks: string[];
+  try {
+    hooks = (await request('load', 'load', {
+      url: pathToFileURL(file).href,
+      exportName,
+    })) as string[];
+  } catch (error) {
+    await channel.kill();
+    throw new PluginLoadError(
+      `loading in a ${mode === 'thread_cpu_bound' ? 'worker thread' : 'child process'} failed: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        ...context,
+        path: file,
+        cause: error,
+      },
+    );
+  }
+
+  return {
+    manifest,
+    runtime: RUNTIME_IN_PROCESS,
+    hooks: new Set(hooks),
+    async setup(ctx: PluginContext): Promise<void> {
+      await request('setup', 'setup', { config: ctx.config, metadata: ctx.metadata, mode });
+    },
+    async teardown(): Promise<boolean> {
+      try {
+        return (await request('teardown', 'teardown')) as boolean;
+      } finally {
+        dead ??= 'torn down';
+        await channel.kill();
+      }
+    },
+    async health(): Promise<HealthStatus> {
+      return (await request('health', 'health')) as HealthStatus;
+    },
+    invoke(hook: string, input: unknown, call: HookCall): Promise<unknown> {
+      const { signal, ...rest } = call;
+      return request('invoke', hook, { hook, input, call: rest }, signal);
+    },
+  };
+}

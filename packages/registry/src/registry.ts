@@ -1,0 +1,1340 @@
+import {
+  AmbiguousPlugin,
+  type CallMetadata,
+  type HealthStatus,
+  type HookCall,
+  HookTimeout,
+  type InFlightOperation,
+  isPluginError,
+  type KindSpec,
+  KindUnknown,
+  type Logger,
+  ManifestInvalid,
+  type ManifestProblem,
+  MissingDependency,
+  NOOP_LOGGER,
+  NOOP_TENANT,
+  type PluginContext,
+  type PluginFailure,
+  type PluginHandle,
+  type PluginInfo,
+  PluginLoadError,
+  type PluginManifest,
+  PluginRegistryError,
+  type PluginState,
+  PluginUnavailable,
+  type RegistryView,
+  type Runtime,
+  type RuntimeAdapter,
+  RuntimeNotSupported,
+  TeardownErrors,
+  VersionIncompatible,
+} from '@dagstack/plugin-api';
+import {
+  type DiscoverOptions,
+  type DiscoveryFailure,
+  type DiscoveryResult,
+  discover,
+} from '@dagstack/plugin-discovery';
+import {
+  type DispatchCandidate,
+  DispatchEngine,
+  type DispatchEngineOptions,
+  type DispatchOptions,
+  type Middleware,
+} from '@dagstack/plugin-dispatch';
+import { checkCoreVersion, validateManifest } from '@dagstack/plugin-manifest';
+import { createResourceContainer, missingRequired } from '@dagstack/plugin-resources';
+import { type ConfigSource, configFromObject, resolvePluginConfig } from './config.js';
+import { contentHash } from './content-hash.js';
+import { createInProcessHandle, createInProcessRuntime } from './in-process.js';
+import { bindLogger } from './logger.js';
+import { type PlanNode, planStartGroups } from './plan.js';
+import { CORE_VERSION } from './version.js';
+
+/** A state change, as `registry.on('state', ...)` reports it. @since 0.1.0 */
+export interface StateChange {
+  readonly name: string;
+  readonly kind: string;
+  readonly from: PluginState;
+  readonly to: PluginState;
+  readonly error?: PluginRegistryError;
+}
+
+/** One row of {@link PluginRegistry.status} (the `/api/plugins` view). @since 0.1.0 */
+export interface PluginStatus {
+  readonly name: string;
+  readonly kind: string;
+  readonly version: string | undefined;
+  readonly state: PluginState;
+  /** The runtime chosen for this host, when one fits. */
+  readonly runtime: Runtime | undefined;
+  readonly untrusted: boolean;
+  readonly source: string;
+  readonly dir: string | undefined;
+  readonly capabilities: readonly string[];
+  readonly dependsOn: readonly string[];
+  readonly contentHash: string | undefined;
+  readonly health: HealthStatus | undefined;
+  readonly error: ReturnType<PluginRegistryError['toJSON']> | undefined;
+  readonly warnings: readonly ManifestProblem[];
+}
+
+/** Options of {@link PluginRegistry}. @since 0.1.0 */
+export interface PluginRegistryOptions {
+  /** The core version `core_version` is checked against. @default this package's version */
+  coreVersion?: string;
+  /** Runtime adapters this host may use. The in-process one is always present. */
+  runtimes?: readonly RuntimeAdapter[];
+  /** @default NOOP_LOGGER */
+  logger?: Logger;
+  /** Named resources the host provides (`clock`, `rng`, `blob_store`, ...). */
+  resources?: Readonly<Record<string, unknown>>;
+  /** Per-plugin configuration: sections `<kind>.<name>`. */
+  config?: ConfigSource | Readonly<Record<string, unknown>>;
+  /** Environment for `DAGSTACK_ACTIVE_<KIND>` and `DAGSTACK_PLUGIN_TRUSTED_PUBLISHERS`. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Validate hook inputs and outputs against the hookspec schemas. @default false */
+  validateCalls?: boolean;
+  /** JSON round-trip check between chain stages. @default false */
+  checkJsonBoundaries?: boolean;
+  routingPolicy?: DispatchEngineOptions['routingPolicy'];
+  governanceFilter?: DispatchEngineOptions['governanceFilter'];
+  selectCapability?: DispatchEngineOptions['selectCapability'];
+  /** Per-call limit when the caller gives none. */
+  defaultCallTimeoutMs?: number;
+  /** Make plugins of kinds without a registered hookspec `unavailable`. @default false */
+  strictKinds?: boolean;
+  /** Poll `health()` of ready plugins at their `health_interval_sec`. @default true */
+  healthChecks?: boolean;
+  /** Consecutive failed health checks that make a plugin `unavailable`. @default 3 */
+  healthFailureThreshold?: number;
+}
+
+/** Options of {@link PluginRegistry.setupAll}. @since 0.1.0 */
+export interface SetupOptions {
+  /** Metadata given to every `setup(ctx)` (ADR-0005 §1). */
+  metadata?: CallMetadata;
+  /** Extra resources for this start (merged over the registry's). */
+  resources?: Readonly<Record<string, unknown>>;
+}
+
+/** What {@link PluginRegistry.setupAll} did. @since 0.1.0 */
+export interface SetupReport {
+  /** Plugins started, in start order. */
+  readonly started: readonly string[];
+  /** Plugins that are unavailable, with the reason. */
+  readonly unavailable: readonly { readonly plugin: string; readonly error: PluginRegistryError }[];
+}
+
+type InFlightEntry = InFlightOperation;
+
+interface PluginRecord {
+  manifest: PluginManifest;
+  readonly key: string;
+  dir: string | undefined;
+  state: PluginState;
+  runtime: Runtime | undefined;
+  handle: PluginHandle | undefined;
+  attached: object | undefined;
+  error: PluginRegistryError | undefined;
+  untrusted: boolean;
+  contentHash: string | undefined;
+  warnings: ManifestProblem[];
+  readonly inFlight: Set<InFlightEntry>;
+  readonly configListeners: Set<(config: Readonly<Record<string, unknown>>) => void>;
+  config: Readonly<Record<string, unknown>>;
+  health: HealthStatus | undefined;
+  healthFailures: number;
+  healthTimer: ReturnType<typeof setInterval> | undefined;
+}
+
+const TRUSTED_ENV = 'DAGSTACK_PLUGIN_TRUSTED_PUBLISHERS';
+const keyOf = (kind: string, name: string): string => `${kind}/${name}`;
+
+/** Run `work` with a time limit; the promise it returns is abandoned on timeout. */
+async function withTimeout<T>(
+  work: () => Promise<T>,
+  ms: number,
+  onTimeout: () => PluginRegistryError,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      work(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(onTimeout()), ms);
+      }),
+    ]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+function asRegistryError(error: unknown, record: PluginRecord, what: string): PluginRegistryError {
+  if (isPluginError(error)) return error;
+  return new PluginLoadError(
+    `${what} failed: ${error instanceof Error ? error.message : String(error)}`,
+    {
+      plugin: record.manifest.name,
+      kind: record.manifest.kind,
+      path: record.manifest.source,
+      cause: error,
+    },
+  );
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/**
+ * The plugin registry: registration and validation, lifecycle in dependency
+ * order, calls through the kind's dispatch class, status and events.
+ * @since 0.1.0
+ */
+export class PluginRegistry {
+  readonly #options: PluginRegistryOptions;
+  readonly #logger: Logger;
+  readonly #coreVersion: string;
+  readonly #runtimes = new Map<Runtime, RuntimeAdapter>();
+  readonly #records = new Map<string, PluginRecord>();
+  readonly #kinds = new Map<string, KindSpec>();
+  readonly #engine: DispatchEngine;
+  readonly #listeners = new Set<(change: StateChange) => void>();
+  readonly #config: ConfigSource | undefined;
+  readonly #discoveryFailures: DiscoveryFailure[] = [];
+  readonly #audit: {
+    plugin: string;
+    kind: string;
+    capabilities: readonly string[];
+    untrusted: boolean;
+  }[] = [];
+  #startOrder: string[][] = [];
+  #resources: Readonly<Record<string, unknown>>;
+  #metadata: CallMetadata = Object.freeze({});
+  #unsubscribeConfig: (() => void) | undefined;
+
+  constructor(options: PluginRegistryOptions = {}) {
+    this.#options = options;
+    this.#logger = options.logger ?? NOOP_LOGGER;
+    this.#coreVersion = options.coreVersion ?? CORE_VERSION;
+    this.#resources = options.resources ?? {};
+    this.#runtimes.set('in_process', createInProcessRuntime());
+    for (const adapter of options.runtimes ?? []) this.#runtimes.set(adapter.runtime, adapter);
+    this.#config =
+      options.config === undefined
+        ? undefined
+        : typeof (options.config as ConfigSource).get === 'function'
+          ? (options.config as ConfigSource)
+          : configFromObject(options.config as Readonly<Record<string, unknown>>);
+    this.#engine = new DispatchEngine({
+      logger: this.#logger,
+      env: options.env ?? process.env,
+      ...(options.routingPolicy === undefined ? {} : { routingPolicy: options.routingPolicy }),
+      ...(options.governanceFilter === undefined
+        ? {}
+        : { governanceFilter: options.governanceFilter }),
+      ...(options.selectCapability === undefined
+        ? {}
+        : { selectCapability: options.selectCapability }),
+      validate: options.validateCalls ?? false,
+      checkJsonBoundaries: options.checkJsonBoundaries ?? false,
+      ...(options.defaultCallTimeoutMs === undefined
+        ? {}
+        : { defaultTimeoutMs: options.defaultCallTimeoutMs }),
+      onPluginFailure: (candidate, error) => {
+        const record = this.#records.get(keyOf(candidate.kind, candidate.name));
+        if (record !== undefined && record.state === 'ready') {
+          this.#setState(record, 'degraded', asRegistryError(error, record, 'a hook call'));
+        }
+      },
+    });
+    this.#unsubscribeConfig = this.#config?.subscribe?.(() => this.#reloadConfig());
+  }
+
+  // -------------------------------------------------------------------------
+  // Registration
+  // -------------------------------------------------------------------------
+
+  /**
+   * Register a kind's hookspec: which dispatch class each hook uses, its
+   * schemas and error policy. Plugins of the kind are checked against its
+   * `kind_api_version` major.
+   */
+  registerKind(spec: KindSpec): void {
+    this.#kinds.set(spec.kind, spec);
+    this.#engine.registerKind(spec);
+    for (const record of this.#records.values()) {
+      if (record.manifest.kind === spec.kind && record.state === 'registered')
+        this.#checkCompatibility(record);
+    }
+  }
+
+  /**
+   * Register a manifest (any form {@link validateManifest} accepts, or an
+   * already canonical one). Throws {@link ManifestInvalid} when it does not
+   * validate and {@link AmbiguousPlugin} when `(kind, name)` is taken. An
+   * incompatible plugin is registered as `unavailable` with its reason.
+   */
+  registerManifest(
+    input: unknown,
+    source?: string,
+    options: { dir?: string } = {},
+  ): PluginManifest {
+    // An already canonical manifest carries its source; validate the rest again.
+    let document = input;
+    let origin = source ?? 'inline';
+    if (isCanonical(input)) {
+      const { source: carried, ...rest } = input;
+      document = rest;
+      origin = source ?? carried;
+    }
+    const result = validateManifest(document, { source: origin });
+    if (!result.ok) {
+      throw new ManifestInvalid({
+        problems: result.problems,
+        path: result.source,
+        ...(result.name === undefined ? {} : { plugin: result.name }),
+      });
+    }
+    return this.#add(result.manifest, options.dir, [...result.warnings]);
+  }
+
+  /** Give the object that implements a registered plugin (instead of its entry point). */
+  attachPlugin(name: string, instance: object, kind?: string): void {
+    const record = this.#find(name, kind);
+    if (
+      record.handle !== undefined &&
+      record.state !== 'registered' &&
+      record.state !== 'unavailable'
+    ) {
+      throw new PluginRegistryError('is already loaded; attach objects before setupAll()', {
+        plugin: name,
+        kind: record.manifest.kind,
+      });
+    }
+    record.attached = instance;
+  }
+
+  /**
+   * Register an object that carries its manifest (`obj.manifest` or
+   * `obj.constructor.manifest`) and attach it.
+   */
+  register(instance: object): PluginManifest {
+    const carried =
+      (instance as { manifest?: unknown }).manifest ??
+      (instance.constructor as { manifest?: unknown } | undefined)?.manifest;
+    if (carried === undefined) {
+      throw new PluginRegistryError('the object has no manifest', {
+        hint: 'give the plugin class a static `manifest` property, or use registerManifest() + attachPlugin()',
+      });
+    }
+    const manifest = this.registerManifest(carried, 'inline');
+    this.attachPlugin(manifest.name, instance, manifest.kind);
+    return manifest;
+  }
+
+  /**
+   * Discover plugin folders (ADR-0006) and register every valid one.
+   * Failures are kept and shown in {@link status}; nothing throws for one bad
+   * plugin.
+   */
+  async discover(
+    roots: string | readonly string[],
+    options: DiscoverOptions = {},
+  ): Promise<DiscoveryResult> {
+    const result = await discover(roots, { logger: this.#logger, ...options });
+    this.#discoveryFailures.push(...result.failures);
+    const failures = [...result.failures];
+    for (const entry of result.entries) {
+      try {
+        this.#add(entry.manifest, entry.dir, [...entry.warnings]);
+      } catch (error) {
+        if (!isPluginError(error)) throw error;
+        const failure = { path: entry.manifest.source, error };
+        failures.push(failure);
+        this.#discoveryFailures.push(failure);
+      }
+    }
+    return { ...result, failures };
+  }
+
+  #add(
+    manifest: PluginManifest,
+    dir: string | undefined,
+    warnings: ManifestProblem[],
+  ): PluginManifest {
+    const key = keyOf(manifest.kind, manifest.name);
+    const existing = this.#records.get(key);
+    if (existing !== undefined) {
+      throw new AmbiguousPlugin({
+        kind: manifest.kind,
+        plugin: manifest.name,
+        path: manifest.source,
+        candidates: [existing.manifest.source, manifest.source],
+        reason: 'duplicate_name',
+      });
+    }
+    const record: PluginRecord = {
+      manifest,
+      key,
+      dir:
+        dir ??
+        (manifest.source === 'inline' || manifest.source.startsWith('env:')
+          ? undefined
+          : dirnameOf(manifest.source)),
+      state: 'registered',
+      runtime: undefined,
+      handle: undefined,
+      attached: undefined,
+      error: undefined,
+      untrusted: false,
+      contentHash: undefined,
+      warnings,
+      inFlight: new Set(),
+      configListeners: new Set(),
+      config: Object.freeze({}),
+      health: undefined,
+      healthFailures: 0,
+      healthTimer: undefined,
+    };
+    this.#records.set(key, record);
+    this.#auditRecord(record);
+    this.#checkCompatibility(record);
+    return manifest;
+  }
+
+  /** Supply chain (ADR-0001): publisher allow-list and capability audit. */
+  #auditRecord(record: PluginRecord): void {
+    const allow = (this.#options.env ?? process.env)[TRUSTED_ENV];
+    const publisher = publisherOf(record.manifest);
+    if (allow !== undefined && allow.trim() !== '') {
+      const trusted = allow
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== '');
+      record.untrusted = publisher === undefined || !trusted.includes(publisher);
+      if (record.untrusted) {
+        this.#logger.warn('untrusted plugin: publisher not in the allow-list', {
+          plugin: record.manifest.name,
+          kind: record.manifest.kind,
+          publisher: publisher ?? '(none)',
+          env: TRUSTED_ENV,
+        });
+      }
+    }
+    const entry = {
+      plugin: record.manifest.name,
+      kind: record.manifest.kind,
+      capabilities: record.manifest.capabilities,
+      untrusted: record.untrusted,
+    };
+    this.#audit.push(entry);
+    this.#logger.info('plugin capabilities', { ...entry, capabilities: [...entry.capabilities] });
+  }
+
+  /** ADR-0001 §Validation at registration, steps 2-5 (1 and 6 are manifest validation). */
+  #checkCompatibility(record: PluginRecord): boolean {
+    const m = record.manifest;
+    const spec = this.#kinds.get(m.kind);
+    let error: PluginRegistryError | undefined;
+    if (spec === undefined && this.#options.strictKinds === true) {
+      error = new KindUnknown(`kind "${m.kind}" has no registered hookspec`, {
+        kind: m.kind,
+        plugin: m.name,
+        path: m.source,
+        hint: 'call registry.registerKind(spec) for this kind, or fix the kind in the manifest',
+      });
+    } else if (spec !== undefined && major(m.kind_api_version) !== major(spec.kind_api_version)) {
+      error = new VersionIncompatible({
+        axis: 'kind_api',
+        required: m.kind_api_version,
+        actual: spec.kind_api_version,
+        plugin: m.name,
+        kind: m.kind,
+        path: m.source,
+      });
+    }
+    error ??= checkCoreVersion(m, this.#coreVersion);
+    if (error === undefined) {
+      const runtime = m.runtime.find((r) => this.#runtimes.has(r));
+      if (runtime === undefined) {
+        error = new RuntimeNotSupported({
+          requested: m.runtime,
+          available: [...this.#runtimes.keys()],
+          plugin: m.name,
+          kind: m.kind,
+          path: m.source,
+        });
+      } else {
+        record.runtime = runtime;
+      }
+    }
+    if (error !== undefined) {
+      this.#setState(record, 'unavailable', error);
+      return false;
+    }
+    if (record.state === 'unavailable') this.#setState(record, 'registered');
+    return true;
+  }
+
+  #find(name: string, kind?: string): PluginRecord {
+    if (kind !== undefined) {
+      const record = this.#records.get(keyOf(kind, name));
+      if (record === undefined) {
+        throw new KindUnknown(`no plugin "${name}" of kind "${kind}" is registered`, {
+          kind,
+          plugin: name,
+        });
+      }
+      return record;
+    }
+    const matches = [...this.#records.values()].filter((r) => r.manifest.name === name);
+    if (matches.length === 1) return matches[0] as PluginRecord;
+    if (matches.length === 0) {
+      throw new PluginRegistryError('is not registered', {
+        plugin: name,
+        hint: 'register its manifest first',
+      });
+    }
+    throw new AmbiguousPlugin({
+      kind: matches.map((r) => r.manifest.kind).join(', '),
+      plugin: name,
+      candidates: matches.map((r) => r.key),
+      reason: 'duplicate_name',
+      hint: 'pass the kind too',
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // Lifecycle
+  // -------------------------------------------------------------------------
+
+  /**
+   * Load and set up every registered plugin (ADR-0002 §Lifecycle ordering):
+   * runtime phases, dependency groups, priority then name, parallel inside a
+   * group, each with its `startup_timeout_sec`. A failed plugin and everything
+   * that depends on it become `unavailable`; the rest start. Throws, before
+   * starting anything, on a dependency cycle or an ambiguity that makes
+   * dispatch impossible (singleton tie, two fallbacks).
+   */
+  async setupAll(options: SetupOptions = {}): Promise<SetupReport> {
+    this.#metadata = deepFreeze(structuredClone(options.metadata ?? {})) as CallMetadata;
+    if (options.resources !== undefined)
+      this.#resources = { ...this.#resources, ...options.resources };
+    const candidates = [...this.#records.values()].filter(
+      (r) =>
+        r.state === 'registered' ||
+        r.state === 'stopped' ||
+        (r.state === 'unavailable' && this.#checkCompatibility(r)),
+    );
+    for (const record of candidates) {
+      if (record.state === 'stopped') this.#checkCompatibility(record);
+    }
+    const startable = candidates.filter((r) => r.state === 'registered' || r.state === 'stopped');
+
+    // Resolve dependencies; a missing one makes the dependent unavailable (recursively).
+    const deps = new Map<string, string[]>();
+    for (const record of startable) deps.set(record.key, this.#resolveDeps(record));
+    const failedKeys = new Set<string>();
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const record of startable) {
+        if (failedKeys.has(record.key)) continue;
+        for (const dep of record.manifest.depends_on) {
+          const resolved = this.#lookupDep(dep.name, dep.kind);
+          const ok =
+            resolved !== undefined &&
+            !failedKeys.has(resolved.key) &&
+            (startable.includes(resolved) ||
+              resolved.state === 'ready' ||
+              resolved.state === 'degraded');
+          if (!ok) {
+            const reason =
+              resolved === undefined
+                ? 'is not registered'
+                : `is ${failedKeys.has(resolved.key) ? 'unavailable' : resolved.state}${resolved.error ? ` (${resolved.error.message})` : ''}`;
+            this.#setState(
+              record,
+              'unavailable',
+              new MissingDependency({
+                plugin: record.manifest.name,
+                kind: record.manifest.kind,
+                dependency: dep.name,
+                reason,
+              }),
+            );
+            failedKeys.add(record.key);
+            changed = true;
+            break;
+          }
+        }
+      }
+    }
+    const toStart = startable.filter((r) => !failedKeys.has(r.key));
+
+    // Start-time checks that stop the start (ADR-0002 §Conflict resolution).
+    const nodes: PlanNode[] = toStart.map((r) => ({
+      key: r.key,
+      name: r.manifest.name,
+      priority: r.manifest.priority,
+      runtime: r.runtime as Runtime,
+      deps: deps.get(r.key) ?? [],
+    }));
+    const groups = planStartGroups(nodes);
+    this.#refreshDispatch(toStart);
+    const ambiguities = this.#engine.verify();
+    if (ambiguities.length > 0) throw ambiguities[0] as PluginRegistryError;
+
+    // Content hashes for status() (ADR-0001 §Supply-chain security), read up front.
+    await Promise.all(
+      toStart
+        .filter((r) => r.dir !== undefined && r.contentHash === undefined)
+        .map(async (r) => {
+          r.contentHash = await contentHash(r.dir as string).catch(() => undefined);
+        }),
+    );
+    const started: string[] = [];
+    const order: string[][] = [];
+    for (const group of groups) {
+      const records = group.map((n) => this.#records.get(n.key) as PluginRecord);
+      const completed: string[] = [];
+      const runnable: PluginRecord[] = [];
+      for (const record of records) {
+        if (!this.#depsReady(record)) {
+          const failedDep = record.manifest.depends_on.find((d) => {
+            const r = this.#lookupDep(d.name, d.kind);
+            return r === undefined || (r.state !== 'ready' && r.state !== 'degraded');
+          });
+          this.#setState(
+            record,
+            'unavailable',
+            new MissingDependency({
+              plugin: record.manifest.name,
+              kind: record.manifest.kind,
+              dependency: failedDep?.name ?? '?',
+              reason: 'failed to start',
+            }),
+          );
+          continue;
+        }
+        runnable.push(record);
+      }
+      const loaded = await Promise.all(runnable.map((record) => this.#load(record)));
+      await Promise.all(
+        runnable.map(async (record, i) => {
+          if (loaded[i] === true && (await this.#setup(record))) completed.push(record.key);
+        }),
+      );
+      if (completed.length > 0) order.push(completed);
+      started.push(...completed.map((k) => (this.#records.get(k) as PluginRecord).manifest.name));
+    }
+    this.#startOrder.push(...order);
+    this.#refreshDispatch();
+    return {
+      started,
+      unavailable: [...this.#records.values()]
+        .filter((r) => r.state === 'unavailable')
+        .map((r) => ({ plugin: r.manifest.name, error: r.error as PluginRegistryError })),
+    };
+  }
+
+  #lookupDep(name: string, kind: string | undefined): PluginRecord | undefined {
+    if (kind !== undefined) return this.#records.get(keyOf(kind, name));
+    const matches = [...this.#records.values()].filter((r) => r.manifest.name === name);
+    return matches.length === 1 ? matches[0] : undefined;
+  }
+
+  #resolveDeps(record: PluginRecord): string[] {
+    return record.manifest.depends_on
+      .map((d) => this.#lookupDep(d.name, d.kind)?.key)
+      .filter((k): k is string => k !== undefined);
+  }
+
+  #depsReady(record: PluginRecord): boolean {
+    return record.manifest.depends_on.every((d) => {
+      const r = this.#lookupDep(d.name, d.kind);
+      return r !== undefined && (r.state === 'ready' || r.state === 'degraded');
+    });
+  }
+
+  /**
+   * Start one plugin: load it (its runtime adapter, or the attached object),
+   * then set it up, within its startup timeout. Loading of a group runs in
+   * parallel first; setups are then initiated in the planned order so their
+   * synchronous parts run deterministically.
+   */
+  async #start(record: PluginRecord): Promise<boolean> {
+    return (await this.#load(record)) && (await this.#setup(record));
+  }
+
+  #startLimitMs(record: PluginRecord): number {
+    return (
+      (record.manifest.mcp_stdio?.startup_timeout_sec ?? record.manifest.startup_timeout_sec) * 1000
+    );
+  }
+
+  #fail(record: PluginRecord, error: unknown, what: string): false {
+    const reason = asRegistryError(error, record, what);
+    this.#logger.error('plugin failed to start', {
+      plugin: record.manifest.name,
+      kind: record.manifest.kind,
+      error: reason.message,
+    });
+    this.#setState(record, 'unavailable', reason);
+    return false;
+  }
+
+  async #load(record: PluginRecord): Promise<boolean> {
+    const m = record.manifest;
+    this.#setState(record, 'starting');
+    const limitMs = this.#startLimitMs(record);
+    try {
+      const missing = missingRequired(m.resources, this.#resources);
+      if (missing.length > 0) {
+        throw new PluginUnavailable({
+          plugin: m.name,
+          kind: m.kind,
+          reason: `required resources not provided: ${missing.join(', ')}`,
+          hint: 'pass them in the registry options (resources) or remove them from [plugin.resources].required',
+        });
+      }
+      record.config = resolvePluginConfig(m, this.#config);
+      if (record.attached !== undefined) {
+        record.handle = createInProcessHandle(m, record.attached);
+      } else {
+        const adapter = this.#runtimes.get(record.runtime as Runtime) as RuntimeAdapter;
+        record.handle = await withTimeout(
+          () =>
+            adapter.load(m, {
+              ...(record.dir === undefined ? {} : { dir: record.dir }),
+              logger: this.#pluginLogger(record),
+            }),
+          limitMs,
+          () =>
+            new HookTimeout({
+              plugin: m.name,
+              kind: m.kind,
+              path: m.source,
+              hook: 'load',
+              timeoutMs: limitMs,
+            }),
+        );
+      }
+      return true;
+    } catch (error) {
+      return this.#fail(record, error, 'loading');
+    }
+  }
+
+  async #setup(record: PluginRecord): Promise<boolean> {
+    const m = record.manifest;
+    const limitMs = this.#startLimitMs(record);
+    try {
+      const handle = record.handle as PluginHandle;
+      await withTimeout(
+        () => handle.setup(this.#context(record)),
+        limitMs,
+        () =>
+          new HookTimeout({
+            plugin: m.name,
+            kind: m.kind,
+            path: m.source,
+            hook: 'setup',
+            timeoutMs: limitMs,
+          }),
+      );
+      this.#setState(record, 'ready');
+      this.#startHealth(record);
+      return true;
+    } catch (error) {
+      return this.#fail(record, error, 'setup');
+    }
+  }
+
+  /**
+   * Tear down every started plugin in the exact reverse of the start order,
+   * each within its `teardown_timeout_sec` (in-flight calls are waited for,
+   * then cancelled). A timeout marks the plugin `leaked` and the next one
+   * continues; `teardown()` returning false marks it `requires_restart`.
+   * Throws {@link TeardownErrors} after all were tried if any failed.
+   */
+  async teardownAll(): Promise<void> {
+    await this.#engine.settled();
+    const errors: PluginFailure[] = [];
+    const order = this.#startOrder;
+    this.#startOrder = [];
+    for (const group of [...order].reverse()) {
+      for (const key of [...group].reverse()) {
+        const record = this.#records.get(key);
+        if (record === undefined || (record.state !== 'ready' && record.state !== 'degraded'))
+          continue;
+        const error = await this.#stop(record);
+        if (error !== undefined) errors.push({ plugin: record.manifest.name, error });
+      }
+    }
+    this.#refreshDispatch();
+    if (errors.length > 0) throw new TeardownErrors({ errors });
+  }
+
+  async #stop(record: PluginRecord): Promise<PluginRegistryError | undefined> {
+    const m = record.manifest;
+    this.#stopHealth(record);
+    this.#setState(record, 'stopping');
+    this.#refreshDispatch();
+    const limitMs = m.teardown_timeout_sec * 1000;
+    const deadline = Date.now() + limitMs;
+    try {
+      // Give in-flight operations the first half of the budget, then cancel them.
+      if (record.inFlight.size > 0) {
+        const pending = [...record.inFlight].map(
+          (op) => (op as InFlightEntry & { done: Promise<unknown> }).done,
+        );
+        await withTimeout(
+          () => Promise.allSettled(pending),
+          limitMs / 2,
+          () => new HookTimeout({ plugin: m.name, hook: 'in-flight', timeoutMs: limitMs / 2 }),
+        ).catch(() => {
+          for (const op of record.inFlight) op.cancel(new Error('plugin is being torn down'));
+        });
+      }
+      const handle = record.handle as PluginHandle;
+      const released = await withTimeout(
+        () => handle.teardown(),
+        Math.max(1, deadline - Date.now()),
+        () =>
+          new HookTimeout({ plugin: m.name, kind: m.kind, hook: 'teardown', timeoutMs: limitMs }),
+      );
+      this.#setState(record, released ? 'stopped' : 'requires_restart');
+      return undefined;
+    } catch (error) {
+      const reason = asRegistryError(error, record, 'teardown');
+      this.#setState(record, error instanceof HookTimeout ? 'leaked' : 'stopped', reason);
+      this.#logger.error('plugin teardown failed', {
+        plugin: m.name,
+        kind: m.kind,
+        error: reason.message,
+      });
+      return reason;
+    } finally {
+      record.configListeners.clear();
+    }
+  }
+
+  /**
+   * Tear a plugin down and set up a fresh instance (ADR-0001 §Reload): the
+   * entry module is imported again under a new URL. Refused for `leaked`
+   * plugins. Works for `unavailable` plugins too (after a fix).
+   */
+  async reload(name: string, kind?: string): Promise<void> {
+    const record = this.#find(name, kind);
+    if (record.state === 'leaked') {
+      throw new PluginUnavailable({
+        plugin: name,
+        kind: record.manifest.kind,
+        state: 'leaked',
+        reason: 'its last teardown never finished; restart the process',
+      });
+    }
+    if (record.state === 'ready' || record.state === 'degraded') {
+      const error = await this.#stop(record);
+      if (error !== undefined) throw error;
+    }
+    this.#removeFromOrder(record.key);
+    record.handle = undefined;
+    if (!this.#checkCompatibility(record)) throw record.error as PluginRegistryError;
+    if (!this.#depsReady(record)) {
+      const error = new MissingDependency({
+        plugin: name,
+        kind: record.manifest.kind,
+        dependency: record.manifest.depends_on.map((d) => d.name).join(', '),
+        reason: 'is not ready',
+      });
+      this.#setState(record, 'unavailable', error);
+      throw error;
+    }
+    const ok = await this.#start(record);
+    if (ok) this.#startOrder.push([record.key]);
+    this.#refreshDispatch();
+    if (!ok) throw record.error as PluginRegistryError;
+  }
+
+  #removeFromOrder(key: string): void {
+    this.#startOrder = this.#startOrder
+      .map((g) => g.filter((k) => k !== key))
+      .filter((g) => g.length > 0);
+  }
+
+  // -------------------------------------------------------------------------
+  // Context, config, health
+  // -------------------------------------------------------------------------
+
+  #pluginLogger(record: PluginRecord): Logger {
+    const m = record.manifest;
+    return bindLogger(this.#logger, {
+      'plugin.name': m.name,
+      'plugin.kind': m.kind,
+      ...(m.version === undefined ? {} : { 'plugin.version': m.version }),
+    });
+  }
+
+  #context(record: PluginRecord): PluginContext {
+    const registry = this;
+    const m = record.manifest;
+    const resources = createResourceContainer(this.#resources, {
+      declared: m.resources,
+      plugin: m.name,
+    });
+    const get = (name: string): unknown => (resources.has(name) ? resources.get(name) : undefined);
+    return Object.freeze({
+      config: record.config,
+      logger: this.#pluginLogger(record),
+      registry: this.#view(),
+      metadata: this.#metadata,
+      resources,
+      progress: get('progress') as PluginContext['progress'],
+      checkpoint: get('checkpoint') as PluginContext['checkpoint'],
+      eventBus: get('event_bus') as PluginContext['eventBus'],
+      tenant: (get('tenant') as PluginContext['tenant'] | undefined) ?? NOOP_TENANT,
+      metrics: get('metrics') as PluginContext['metrics'],
+      tracer: get('tracer') as PluginContext['tracer'],
+      inFlight: (): readonly InFlightOperation[] => [...record.inFlight],
+      onConfigChange(listener: (config: Readonly<Record<string, unknown>>) => void): () => void {
+        record.configListeners.add(listener);
+        return () => record.configListeners.delete(listener);
+      },
+      get [Symbol.toStringTag](): string {
+        return `PluginContext(${registry.constructor.name}:${m.kind}/${m.name})`;
+      },
+    }) as PluginContext;
+  }
+
+  #view(): RegistryView {
+    return {
+      list: (kind: string): readonly PluginInfo[] =>
+        this.#ordered()
+          .filter((r) => r.manifest.kind === kind)
+          .map((r) => ({ name: r.manifest.name, kind, state: r.state, manifest: r.manifest })),
+      get: (kind: string, name: string): PluginInfo | undefined => {
+        const r = this.#records.get(keyOf(kind, name));
+        return r === undefined ? undefined : { name, kind, state: r.state, manifest: r.manifest };
+      },
+      call: (kind: string, hook: string, input: unknown, options?: { metadata?: CallMetadata }) =>
+        this.call(kind, hook, input, options),
+    };
+  }
+
+  #reloadConfig(): void {
+    for (const record of this.#records.values()) {
+      if (record.state !== 'ready' && record.state !== 'degraded') continue;
+      try {
+        const next = resolvePluginConfig(record.manifest, this.#config);
+        if (JSON.stringify(next) === JSON.stringify(record.config)) continue;
+        record.config = next;
+        for (const listener of record.configListeners) {
+          try {
+            listener(next);
+          } catch (error) {
+            this.#pluginLogger(record).error('onConfigChange listener failed', {
+              error: error instanceof Error ? error.message : String(error),
+            });
+          }
+        }
+      } catch (error) {
+        // Keep the last valid configuration; say why the new one was refused.
+        this.#pluginLogger(record).error('new configuration refused', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+  }
+
+  /** Re-read every plugin's configuration from the config source now. */
+  refreshConfig(): void {
+    this.#reloadConfig();
+  }
+
+  #startHealth(record: PluginRecord): void {
+    if (this.#options.healthChecks === false) return;
+    const ms = record.manifest.health_interval_sec * 1000;
+    record.healthTimer = setInterval(
+      () => void this.checkHealth(record.manifest.name, record.manifest.kind),
+      ms,
+    );
+    record.healthTimer.unref?.();
+  }
+
+  #stopHealth(record: PluginRecord): void {
+    if (record.healthTimer !== undefined) clearInterval(record.healthTimer);
+    record.healthTimer = undefined;
+  }
+
+  /**
+   * Run one health check now (the poller calls this at the plugin's
+   * interval). A failing or throwing check makes the plugin `degraded`;
+   * repeated failures make it `unavailable`; a passing check makes it
+   * `ready` again.
+   */
+  async checkHealth(name: string, kind?: string): Promise<HealthStatus | undefined> {
+    const record = this.#find(name, kind);
+    if (record.handle === undefined || (record.state !== 'ready' && record.state !== 'degraded'))
+      return undefined;
+    let status: HealthStatus;
+    try {
+      status = await withTimeout(
+        () => (record.handle as PluginHandle).health(),
+        Math.max(1000, record.manifest.health_interval_sec * 500),
+        () =>
+          new HookTimeout({
+            plugin: name,
+            hook: 'health',
+            timeoutMs: record.manifest.health_interval_sec * 500,
+          }),
+      );
+    } catch (error) {
+      status = {
+        status: 'failing',
+        message: error instanceof Error ? error.message : String(error),
+      };
+    }
+    record.health = status;
+    if (status.status === 'ok') {
+      record.healthFailures = 0;
+      if (record.state === 'degraded') this.#setState(record, 'ready');
+      return status;
+    }
+    record.healthFailures += 1;
+    const threshold = this.#options.healthFailureThreshold ?? 3;
+    const error = new PluginUnavailable({
+      plugin: name,
+      kind: record.manifest.kind,
+      state: record.state,
+      reason: `health check ${status.status}${status.message === undefined ? '' : `: ${status.message}`}`,
+    });
+    if (status.status === 'failing' && record.healthFailures >= threshold) {
+      this.#stopHealth(record);
+      this.#setState(record, 'unavailable', error);
+    } else if (record.state === 'ready') {
+      this.#setState(record, 'degraded', error);
+    }
+    return status;
+  }
+
+  // -------------------------------------------------------------------------
+  // Calls
+  // -------------------------------------------------------------------------
+
+  /** Ready and degraded plugins as dispatch candidates (the docs' `getLoadedPlugins()`). */
+  getLoadedPlugins(): DispatchCandidate[] {
+    return this.#ordered()
+      .filter((r) => (r.state === 'ready' || r.state === 'degraded') && r.handle !== undefined)
+      .map((r) => this.#candidate(r));
+  }
+
+  readonly #candidates = new WeakMap<PluginHandle, DispatchCandidate>();
+
+  #candidate(record: PluginRecord): DispatchCandidate {
+    const handle = record.handle as PluginHandle;
+    let candidate = this.#candidates.get(handle);
+    if (candidate === undefined) {
+      const tracked: Pick<PluginHandle, 'invoke' | 'hooks'> = {
+        hooks: handle.hooks,
+        invoke: (hook, input, call) => {
+          // Track the operation for ctx.inFlight() and teardown. The signal the
+          // plugin sees is made only if it reads it (an AbortController costs
+          // more than a whole in-process dispatch); cancel() aborts it then.
+          let controller: AbortController | undefined;
+          let cancelled: { reason: unknown } | undefined;
+          const op = {
+            hook,
+            startedAt: Date.now(),
+            metadata: call.metadata,
+            cancel(reason?: unknown): void {
+              cancelled = { reason };
+              controller?.abort(reason);
+            },
+          } as InFlightEntry & { done: Promise<unknown> };
+          const tracked: HookCall = {
+            kind: call.kind,
+            name: call.name,
+            hook: call.hook,
+            metadata: call.metadata,
+            get signal(): AbortSignal {
+              if (controller === undefined) {
+                const made = new AbortController();
+                controller = made;
+                const parent = call.signal;
+                if (parent.aborted) made.abort(parent.reason);
+                else
+                  parent.addEventListener('abort', () => made.abort(parent.reason), { once: true });
+                if (cancelled !== undefined) made.abort(cancelled.reason);
+              }
+              return controller.signal;
+            },
+          };
+          const done = handle.invoke(hook, input, tracked);
+          op.done = done;
+          record.inFlight.add(op);
+          const cleanup = (): void => {
+            record.inFlight.delete(op);
+          };
+          done.then(cleanup, cleanup);
+          return done;
+        },
+      };
+      candidate = {
+        name: record.manifest.name,
+        kind: record.manifest.kind,
+        manifest: record.manifest,
+        handle: tracked,
+      };
+      this.#candidates.set(handle, candidate);
+    }
+    return candidate;
+  }
+
+  #ordered(): PluginRecord[] {
+    return [...this.#records.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** Push the callable plugins and the middleware to the dispatch engine. */
+  #refreshDispatch(preview?: readonly PluginRecord[]): void {
+    const byKind = new Map<string, DispatchCandidate[]>();
+    const middleware: Middleware[] = [];
+    const live = (r: PluginRecord): boolean =>
+      (r.state === 'ready' || r.state === 'degraded') && r.handle !== undefined;
+    for (const record of this.#records.values()) {
+      const include = live(record) || (preview?.includes(record) ?? false);
+      if (!byKind.has(record.manifest.kind)) byKind.set(record.manifest.kind, []);
+      if (!include) continue;
+      if (record.manifest.chain_wrap !== undefined) {
+        if (live(record)) middleware.push(this.#middleware(record));
+        continue;
+      }
+      const candidate = live(record)
+        ? this.#candidate(record)
+        : {
+            name: record.manifest.name,
+            kind: record.manifest.kind,
+            manifest: record.manifest,
+            handle: PREVIEW_HANDLE,
+          };
+      byKind.get(record.manifest.kind)?.push(candidate);
+    }
+    for (const [kind, list] of byKind) this.#engine.setCandidates(kind, list);
+    this.#engine.setMiddleware(middleware);
+  }
+
+  #middleware(record: PluginRecord): Middleware {
+    const handle = record.handle as PluginHandle;
+    const wrap = record.manifest.chain_wrap as NonNullable<PluginManifest['chain_wrap']>;
+    const instance = handle.instance as Record<string, unknown> | undefined;
+    const direct = handle.runtime === 'in_process' && instance !== undefined;
+    const method = (name: 'before' | 'after') => {
+      if (direct) {
+        const fn = instance[name];
+        return typeof fn === 'function'
+          ? (call: Parameters<NonNullable<Middleware['before']>>[0], value: unknown) =>
+              fn.call(instance, call, value)
+          : undefined;
+      }
+      return handle.hooks.has(name)
+        ? (call: Parameters<NonNullable<Middleware['before']>>[0], value: unknown) =>
+            handle.invoke(name, { kind: call.kind, name: call.name, hook: call.hook, value }, call)
+        : undefined;
+    };
+    const before = method('before');
+    const after = method('after');
+    return {
+      name: record.manifest.name,
+      priority: record.manifest.priority,
+      kinds: wrap.kinds,
+      hooks: wrap.hooks,
+      ...(before === undefined ? {} : { before }),
+      ...(after === undefined ? {} : { after }),
+    };
+  }
+
+  /**
+   * Call a hook through its kind's dispatch class (from the registered
+   * hookspec): metadata, timeout, cancellation, middleware and validation
+   * applied.
+   */
+  call(
+    kind: string,
+    hook: string,
+    input: unknown,
+    options: DispatchOptions = {},
+  ): Promise<unknown> {
+    return this.#engine.call(kind, hook, input, options);
+  }
+
+  /**
+   * A proxy whose methods are the kind's hooks:
+   * `registry.getPlugin('tool', 'echo').execute({ msg })`. With a name, calls
+   * go to that plugin and fail with {@link PluginUnavailable} unless it is
+   * ready; without one, the kind's dispatch rules choose.
+   */
+  getPlugin<T = Record<string, (input?: unknown, options?: DispatchOptions) => Promise<unknown>>>(
+    kind: string,
+    name?: string,
+  ): T {
+    if (name !== undefined) this.#find(name, kind);
+    else if (![...this.#records.values()].some((r) => r.manifest.kind === kind)) {
+      throw new KindUnknown(`no plugin of kind "${kind}" is registered`, { kind });
+    }
+    const registry = this;
+    return new Proxy(
+      {},
+      {
+        get(_target, hook) {
+          if (typeof hook !== 'string' || hook === 'then') return undefined;
+          return (input?: unknown, options: DispatchOptions = {}) => {
+            if (name !== undefined) {
+              const record = registry.#records.get(keyOf(kind, name)) as PluginRecord;
+              if (record.state !== 'ready' && record.state !== 'degraded') {
+                return Promise.reject(
+                  new PluginUnavailable({
+                    plugin: name,
+                    kind,
+                    state: record.state,
+                    ...(record.error === undefined ? {} : { reason: record.error.message }),
+                  }),
+                );
+              }
+              return registry.call(kind, hook, input, { ...options, target: name });
+            }
+            return registry.call(kind, hook, input, options);
+          };
+        },
+      },
+    ) as T;
+  }
+
+  /** Wait until in-flight `broadcast_notify` handlers have finished. */
+  settled(): Promise<void> {
+    return this.#engine.settled();
+  }
+
+  // -------------------------------------------------------------------------
+  // Introspection
+  // -------------------------------------------------------------------------
+
+  /** Every registered manifest, sorted by kind then name. */
+  listManifests(): PluginManifest[] {
+    return this.#ordered().map((r) => r.manifest);
+  }
+
+  /** The `/api/plugins` view: one row per plugin, sorted by kind then name. */
+  status(): PluginStatus[] {
+    return this.#ordered().map((r) => ({
+      name: r.manifest.name,
+      kind: r.manifest.kind,
+      version: r.manifest.version,
+      state: r.state,
+      runtime: r.runtime,
+      untrusted: r.untrusted,
+      source: r.manifest.source,
+      dir: r.dir,
+      capabilities: r.manifest.capabilities,
+      dependsOn: r.manifest.depends_on.map((d) =>
+        d.kind === undefined ? d.name : keyOf(d.kind, d.name),
+      ),
+      contentHash: r.contentHash,
+      health: r.health,
+      error: r.error?.toJSON(),
+      warnings: r.warnings,
+    }));
+  }
+
+  /** Discovery failures seen by {@link discover} (paths that yielded no plugin). */
+  discoveryFailures(): readonly DiscoveryFailure[] {
+    return [...this.#discoveryFailures];
+  }
+
+  /** The capability audit log (ADR-0001 §Supply-chain security). */
+  auditLog(): readonly {
+    plugin: string;
+    kind: string;
+    capabilities: readonly string[];
+    untrusted: boolean;
+  }[] {
+    return [...this.#audit];
+  }
+
+  /** Subscribe to state changes; returns an unsubscribe function. */
+  on(event: 'state', listener: (change: StateChange) => void): () => void {
+    if (event !== 'state') throw new PluginRegistryError(`unknown event "${String(event)}"`);
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #setState(record: PluginRecord, to: PluginState, error?: PluginRegistryError): void {
+    const from = record.state;
+    record.state = to;
+    if (error !== undefined) record.error = error;
+    else if (to === 'ready' || to === 'registered') record.error = undefined;
+    if (from === to && error === undefined) return;
+    const change: StateChange = {
+      name: record.manifest.name,
+      kind: record.manifest.kind,
+      from,
+      to,
+      ...(error === undefined ? {} : { error }),
+    };
+    this.#logger.debug('plugin state', { plugin: change.name, kind: change.kind, from, to });
+    for (const listener of this.#listeners) {
+      try {
+        listener(change);
+      } catch (listenerError) {
+        this.#logger.error('state listener failed', {
+          error: listenerError instanceof Error ? listenerError.message : String(listenerError),
+        });
+      }
+    }
+    if ((from === 'ready' || from === 'degraded') !== (to === 'ready' || to === 'degraded'))
+      this.#refreshDispatch();
+  }
+
+  /** Stop health polling and config subscriptions. Does not tear plugins down. */
+  close(): void {
+    for (const record of this.#records.values()) this.#stopHealth(record);
+    this.#unsubscribeConfig?.();
+    this.#unsubscribeConfig = undefined;
+  }
+}
+
+/** Stand-in handle for start-time checks before plugins are loaded. */
+const PREVIEW_HANDLE: Pick<PluginHandle, 'invoke' | 'hooks'> = {
+  hooks: new Set(),
+  invoke: () => Promise.reject(new PluginRegistryError('not started')),
+};
+
+function isCanonical(value: unknown): value is PluginManifest {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { source?: unknown }).source === 'string'
+  );
+}
+
+function major(version: string): string {
+  return version.split('.')[0] as string;
+}
+
+function dirnameOf(path: string): string {
+  const index = path.lastIndexOf('/');
+  return index <= 0 ? '/' : path.slice(0, index);
+}
+
+function publisherOf(manifest: PluginManifest): string | undefined {
+  const declared = manifest.metadata.publisher;
+  if (typeof declared === 'string') return declared;
+  return manifest.maintainer;
+}
