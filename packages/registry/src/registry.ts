@@ -203,6 +203,8 @@ export class PluginRegistry {
   readonly #coreVersion: string;
   readonly #runtimes = new Map<Runtime, RuntimeAdapter>();
   readonly #records = new Map<string, PluginRecord>();
+  /** Records by plugin name (names may repeat across kinds). */
+  readonly #byName = new Map<string, PluginRecord[]>();
   readonly #kinds = new Map<string, KindSpec>();
   readonly #engine: DispatchEngine;
   readonly #listeners = new Set<(change: StateChange) => void>();
@@ -218,6 +220,8 @@ export class PluginRegistry {
   #resources: Readonly<Record<string, unknown>>;
   #metadata: CallMetadata = Object.freeze({});
   #unsubscribeConfig: (() => void) | undefined;
+  /** While true, state changes do not re-publish to dispatch (setupAll/teardownAll do it per group). */
+  #batching = false;
 
   constructor(options: PluginRegistryOptions = {}) {
     this.#options = options;
@@ -404,6 +408,9 @@ export class PluginRegistry {
       healthTimer: undefined,
     };
     this.#records.set(key, record);
+    const sameName = this.#byName.get(manifest.name);
+    if (sameName === undefined) this.#byName.set(manifest.name, [record]);
+    else sameName.push(record);
     this.#auditRecord(record);
     this.#checkCompatibility(record);
     return manifest;
@@ -494,7 +501,7 @@ export class PluginRegistry {
       }
       return record;
     }
-    const matches = [...this.#records.values()].filter((r) => r.manifest.name === name);
+    const matches = this.#byName.get(name) ?? [];
     if (matches.length === 1) return matches[0] as PluginRecord;
     if (matches.length === 0) {
       throw new PluginRegistryError('is not registered', {
@@ -537,6 +544,7 @@ export class PluginRegistry {
       if (record.state === 'stopped') this.#checkCompatibility(record);
     }
     const startable = candidates.filter((r) => r.state === 'registered' || r.state === 'stopped');
+    const startableSet = new Set(startable);
 
     // Resolve dependencies; a missing one makes the dependent unavailable (recursively).
     const deps = new Map<string, string[]>();
@@ -552,7 +560,7 @@ export class PluginRegistry {
           const ok =
             resolved !== undefined &&
             !failedKeys.has(resolved.key) &&
-            (startable.includes(resolved) ||
+            (startableSet.has(resolved) ||
               resolved.state === 'ready' ||
               resolved.state === 'degraded');
           if (!ok) {
@@ -593,50 +601,29 @@ export class PluginRegistry {
     if (ambiguities.length > 0) throw ambiguities[0] as PluginRegistryError;
 
     // Content hashes for status() (ADR-0001 §Supply-chain security), read up front.
-    await Promise.all(
-      toStart
-        .filter((r) => r.dir !== undefined && r.contentHash === undefined)
-        .map(async (r) => {
+    // Sixteen at a time, so a thousand plugins do not open a thousand files at once.
+    const toHash = toStart.filter((r) => r.dir !== undefined && r.contentHash === undefined);
+    for (let i = 0; i < toHash.length; i += 16) {
+      await Promise.all(
+        toHash.slice(i, i + 16).map(async (r) => {
           r.contentHash = await contentHash(r.dir as string).catch(() => undefined);
         }),
-    );
+      );
+    }
     const started: string[] = [];
     const order: string[][] = [];
-    for (const group of groups) {
-      const records = group.map((n) => this.#records.get(n.key) as PluginRecord);
-      const completed: string[] = [];
-      const runnable: PluginRecord[] = [];
-      for (const record of records) {
-        if (!this.#depsReady(record)) {
-          const failedDep = record.manifest.depends_on.find((d) => {
-            const r = this.#lookupDep(d.name, d.kind);
-            return r === undefined || (r.state !== 'ready' && r.state !== 'degraded');
-          });
-          this.#setState(
-            record,
-            'unavailable',
-            new MissingDependency({
-              plugin: record.manifest.name,
-              kind: record.manifest.kind,
-              dependency: failedDep?.name ?? '?',
-              reason: 'failed to start',
-            }),
-          );
-          continue;
-        }
-        runnable.push(record);
+    this.#batching = true;
+    try {
+      for (const group of groups) {
+        await this.#startGroup(group, order, started);
+        // Later groups may call these plugins from their setup.
+        this.#refreshDispatch();
       }
-      const loaded = await Promise.all(runnable.map((record) => this.#load(record)));
-      await Promise.all(
-        runnable.map(async (record, i) => {
-          if (loaded[i] === true && (await this.#setup(record))) completed.push(record.key);
-        }),
-      );
-      if (completed.length > 0) order.push(completed);
-      started.push(...completed.map((k) => (this.#records.get(k) as PluginRecord).manifest.name));
+    } finally {
+      this.#batching = false;
+      this.#startOrder.push(...order);
+      this.#refreshDispatch();
     }
-    this.#startOrder.push(...order);
-    this.#refreshDispatch();
     return {
       started,
       unavailable: [...this.#records.values()]
@@ -645,10 +632,49 @@ export class PluginRegistry {
     };
   }
 
+  /** Load, then set up, one start group; records the completion order. */
+  async #startGroup(
+    group: readonly PlanNode[],
+    order: string[][],
+    started: string[],
+  ): Promise<void> {
+    const records = group.map((n) => this.#records.get(n.key) as PluginRecord);
+    const completed: string[] = [];
+    const runnable: PluginRecord[] = [];
+    for (const record of records) {
+      if (!this.#depsReady(record)) {
+        const failedDep = record.manifest.depends_on.find((d) => {
+          const r = this.#lookupDep(d.name, d.kind);
+          return r === undefined || (r.state !== 'ready' && r.state !== 'degraded');
+        });
+        this.#setState(
+          record,
+          'unavailable',
+          new MissingDependency({
+            plugin: record.manifest.name,
+            kind: record.manifest.kind,
+            dependency: failedDep?.name ?? '?',
+            reason: 'failed to start',
+          }),
+        );
+        continue;
+      }
+      runnable.push(record);
+    }
+    const loaded = await Promise.all(runnable.map((record) => this.#load(record)));
+    await Promise.all(
+      runnable.map(async (record, i) => {
+        if (loaded[i] === true && (await this.#setup(record))) completed.push(record.key);
+      }),
+    );
+    if (completed.length > 0) order.push(completed);
+    started.push(...completed.map((k) => (this.#records.get(k) as PluginRecord).manifest.name));
+  }
+
   #lookupDep(name: string, kind: string | undefined): PluginRecord | undefined {
     if (kind !== undefined) return this.#records.get(keyOf(kind, name));
-    const matches = [...this.#records.values()].filter((r) => r.manifest.name === name);
-    return matches.length === 1 ? matches[0] : undefined;
+    const matches = this.#byName.get(name);
+    return matches?.length === 1 ? matches[0] : undefined;
   }
 
   #resolveDeps(record: PluginRecord): string[] {
@@ -770,24 +796,37 @@ export class PluginRegistry {
     const errors: PluginFailure[] = [];
     const order = this.#startOrder;
     this.#startOrder = [];
-    for (const group of [...order].reverse()) {
-      for (const key of [...group].reverse()) {
-        const record = this.#records.get(key);
-        if (record === undefined || (record.state !== 'ready' && record.state !== 'degraded'))
-          continue;
-        const error = await this.#stop(record);
-        if (error !== undefined) errors.push({ plugin: record.manifest.name, error });
+    this.#batching = true;
+    try {
+      for (const group of [...order].reverse()) {
+        const records = group
+          .map((key) => this.#records.get(key))
+          .filter(
+            (r): r is PluginRecord =>
+              r !== undefined && (r.state === 'ready' || r.state === 'degraded'),
+          );
+        // No new calls reach a group once its teardown begins.
+        for (const record of records) this.#setState(record, 'stopping');
+        this.#refreshDispatch();
+        for (const record of [...records].reverse()) {
+          const error = await this.#stop(record);
+          if (error !== undefined) errors.push({ plugin: record.manifest.name, error });
+        }
       }
+    } finally {
+      this.#batching = false;
+      this.#refreshDispatch();
     }
-    this.#refreshDispatch();
     if (errors.length > 0) throw new TeardownErrors({ errors });
   }
 
   async #stop(record: PluginRecord): Promise<PluginRegistryError | undefined> {
     const m = record.manifest;
     this.#stopHealth(record);
-    this.#setState(record, 'stopping');
-    this.#refreshDispatch();
+    if (record.state !== 'stopping') {
+      this.#setState(record, 'stopping');
+      if (this.#batching) this.#refreshDispatch();
+    }
     const limitMs = m.teardown_timeout_sec * 1000;
     const deadline = Date.now() + limitMs;
     try {
@@ -1298,8 +1337,8 @@ export class PluginRegistry {
         });
       }
     }
-    if ((from === 'ready' || from === 'degraded') !== (to === 'ready' || to === 'degraded'))
-      this.#refreshDispatch();
+    const callable = (state: PluginState): boolean => state === 'ready' || state === 'degraded';
+    if (!this.#batching && callable(from) !== callable(to)) this.#refreshDispatch();
   }
 
   /** Stop health polling and config subscriptions. Does not tear plugins down. */
