@@ -27,7 +27,11 @@ export interface HookCall {
   readonly name: string;
   readonly hook: string;
   readonly metadata: CallMetadata;
-  /** Aborted on timeout or when the caller cancels. */
+  /**
+   * Aborted on timeout or when the caller cancels. It may be created lazily
+   * (a getter): code that copies a `HookCall` must copy it explicitly
+   * (`{ ...call, signal: call.signal }`), since spreading a getter reads it.
+   */
   readonly signal: AbortSignal;
 }
 
@@ -36,6 +40,15 @@ export interface HookCall {
  * @since 0.1.0
  */
 export type ErrorPolicy = 'fail_fast' | 'best_effort';
+
+/**
+ * The error policies of `broadcast_collect` hooks, and the default.
+ * @since 0.1.0
+ */
+export const ERROR_POLICIES: readonly ErrorPolicy[] = Object.freeze(['fail_fast', 'best_effort']);
+
+/** @since 0.1.0 */
+export const DEFAULT_ERROR_POLICY: ErrorPolicy = 'fail_fast';
 
 /**
  * Runtime form of one hook of a kind (ADR-0004).
@@ -48,7 +61,7 @@ export interface HookSpec {
   readonly description?: string;
   /** JSON Schema 2020-12 of the input, with `$ref`s resolved or bundled. */
   readonly input_schema?: JsonObject;
-  /** JSON Schema 2020-12 of the output. */
+  /** JSON Schema 2020-12 of the output. Absent means the hook returns nothing (`broadcast_notify`). */
   readonly output_schema?: JsonObject;
   /** Whether the hook may be served over MCP. @default true */
   readonly mcp_exposed: boolean;
@@ -69,6 +82,8 @@ export interface KindSpec {
   readonly kind_api_version: string;
   readonly description?: string;
   readonly hooks: readonly HookSpec[];
+  /** Kind-level constraints from the hookspec (`in_process_only`, `singleton_per_runtime`, ...). */
+  readonly constraints?: Readonly<Record<string, JsonValue>>;
 }
 
 /**

@@ -99,7 +99,7 @@ export {
   VersionIncompatible,
 } from './errors.js';
 export type { CallMetadata, ErrorPolicy, HookCall, HookSpec, KindSpec } from './hooks.js';
-export { DEFAULT_TOOL_NAME_TEMPLATE } from './hooks.js';
+export { DEFAULT_ERROR_POLICY, DEFAULT_TOOL_NAME_TEMPLATE, ERROR_POLICIES } from './hooks.js';
 export type {
   ChainWrapSpec,
   DependencyRef,
