@@ -1,4 +1,4 @@
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ManifestInvalid, type ManifestProblem, type PluginManifest } from '@dagstack/plugin-api';
 import { parse as parseToml, TomlError } from 'smol-toml';
@@ -241,7 +241,16 @@ export async function findManifestFile(
   dir: string,
 ): Promise<{ path: string; shadowed: string[] } | undefined> {
   const present: string[] = [];
+  // One readdir instead of a failing stat per candidate name: discovery calls
+  // this for every folder of the tree, most of which hold none of the names.
+  let listing: Set<string>;
+  try {
+    listing = new Set(await readdir(dir));
+  } catch {
+    return undefined;
+  }
   for (const name of MANIFEST_FILE_NAMES) {
+    if (!listing.has(name)) continue;
     const path = join(dir, name);
     try {
       if ((await stat(path)).isFile() && (await declaresManifest(path))) present.push(path);
