@@ -613,18 +613,35 @@ export class PluginUnavailable extends PluginRegistryError {
   static override readonly code: string = 'PLUGIN_UNAVAILABLE';
   readonly state: string | undefined;
   readonly reason: string | undefined;
+  /** Exit code of the plugin's process, when it exited (out-of-process runtimes). @since 0.2.0 */
+  readonly exitCode: number | undefined;
+  /** Signal that ended the plugin's process (`SIGKILL`, ...), when one did. @since 0.2.0 */
+  readonly signal: string | undefined;
 
-  constructor(options: PluginErrorOptions & { plugin: string; state?: string; reason?: string }) {
+  constructor(
+    options: PluginErrorOptions & {
+      plugin: string;
+      state?: string;
+      reason?: string;
+      exitCode?: number;
+      signal?: string;
+    },
+  ) {
     super(
       `is not available${options.state === undefined ? '' : ` (state ${options.state})`}${options.reason === undefined ? '' : `: ${options.reason}`}`,
       options,
     );
     this.state = options.state;
     this.reason = options.reason;
+    this.exitCode = options.exitCode;
+    this.signal = options.signal;
   }
 
   protected override details(): Record<string, unknown> {
-    return { state: this.state, reason: this.reason };
+    const out: Record<string, unknown> = { state: this.state, reason: this.reason };
+    if (this.exitCode !== undefined) out.exitCode = this.exitCode;
+    if (this.signal !== undefined) out.signal = this.signal;
+    return out;
   }
 }
 

@@ -124,6 +124,7 @@ export type {
   RegistryView,
   RuntimeAdapter,
   RuntimeLoadOptions,
+  RuntimeReportedState,
 } from './plugin.js';
 export type {
   AccessDecision,

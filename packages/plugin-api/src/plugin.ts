@@ -1,5 +1,6 @@
 import type { HealthState, PluginState, Runtime } from './constants.js';
-import type { CallMetadata, HookCall } from './hooks.js';
+import type { PluginRegistryError } from './errors.js';
+import type { CallMetadata, HookCall, KindSpec } from './hooks.js';
 import type { JsonObject, PluginManifest } from './manifest.js';
 import type {
   CheckpointStore,
@@ -145,7 +146,27 @@ export interface RuntimeLoadOptions {
   readonly dir?: string;
   readonly logger: Logger;
   readonly signal?: AbortSignal;
+  /**
+   * The hookspec of the plugin's kind, when the host registered one. MCP
+   * runtimes read tool-name templates, `mcp_exposed` and schemas from it.
+   * @since 0.2.0
+   */
+  readonly kindSpec?: KindSpec;
+  /**
+   * Report a change of the plugin's health seen by the runtime itself (a
+   * crashed child, a restart, a lost connection). The registry applies it to
+   * a plugin that is `ready` or `degraded`; reports before setup finished or
+   * after teardown began are ignored.
+   * @since 0.2.0
+   */
+  readonly onStateChange?: (state: RuntimeReportedState, reason?: PluginRegistryError) => void;
 }
+
+/**
+ * States a runtime may report through {@link RuntimeLoadOptions.onStateChange}.
+ * @since 0.2.0
+ */
+export type RuntimeReportedState = 'ready' | 'degraded' | 'unavailable';
 
 /**
  * Loads plugins of one runtime. The registry is constructed with the adapters
@@ -154,6 +175,13 @@ export interface RuntimeLoadOptions {
  */
 export interface RuntimeAdapter {
   readonly runtime: Runtime;
+  /**
+   * Refuse a plugin at registration, before anything is started: return the
+   * reason, or `undefined` when the adapter can load it. `kindSpec` is the
+   * kind's hookspec when registered (the check runs again when it is).
+   * @since 0.2.0
+   */
+  check?(manifest: PluginManifest, kindSpec: KindSpec | undefined): PluginRegistryError | undefined;
   load(manifest: PluginManifest, options: RuntimeLoadOptions): Promise<PluginHandle>;
   /** Release everything the adapter holds (processes, connections). */
   close?(): Promise<void>;

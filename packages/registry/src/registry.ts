@@ -27,6 +27,7 @@ import {
   type Runtime,
   type RuntimeAdapter,
   RuntimeNotSupported,
+  type RuntimeReportedState,
   TeardownErrors,
   VersionIncompatible,
 } from '@dagstack/plugin-api';
@@ -171,14 +172,22 @@ async function withTimeout<T>(
   }
 }
 
-function asRegistryError(error: unknown, record: PluginRecord, what: string): PluginRegistryError {
+function asRegistryError(
+  error: unknown,
+  record: PluginRecord | undefined,
+  what: string,
+): PluginRegistryError {
   if (isPluginError(error)) return error;
   return new PluginLoadError(
     `${what} failed: ${error instanceof Error ? error.message : String(error)}`,
     {
-      plugin: record.manifest.name,
-      kind: record.manifest.kind,
-      path: record.manifest.source,
+      ...(record === undefined
+        ? {}
+        : {
+            plugin: record.manifest.name,
+            kind: record.manifest.kind,
+            path: record.manifest.source,
+          }),
       cause: error,
     },
   );
@@ -469,15 +478,25 @@ export class PluginRegistry {
     }
     error ??= checkCoreVersion(m, this.#coreVersion);
     if (error === undefined) {
-      const runtime = m.runtime.find((r) => this.#runtimes.has(r));
+      // The first declared runtime whose adapter exists and accepts the plugin.
+      let refusal: PluginRegistryError | undefined;
+      const runtime = m.runtime.find((r) => {
+        const adapter = this.#runtimes.get(r);
+        if (adapter === undefined) return false;
+        const refused = adapter.check?.(m, spec);
+        refusal ??= refused;
+        return refused === undefined;
+      });
       if (runtime === undefined) {
-        error = new RuntimeNotSupported({
-          requested: m.runtime,
-          available: [...this.#runtimes.keys()],
-          plugin: m.name,
-          kind: m.kind,
-          path: m.source,
-        });
+        error =
+          refusal ??
+          new RuntimeNotSupported({
+            requested: m.runtime,
+            available: [...this.#runtimes.keys()],
+            plugin: m.name,
+            kind: m.kind,
+            path: m.source,
+          });
       } else {
         record.runtime = runtime;
       }
@@ -740,7 +759,9 @@ export class PluginRegistry {
           () =>
             adapter.load(m, {
               ...(record.dir === undefined ? {} : { dir: record.dir }),
+              ...(this.#kinds.has(m.kind) ? { kindSpec: this.#kinds.get(m.kind) } : {}),
               logger: this.#pluginLogger(record),
+              onStateChange: (state, reason) => this.#runtimeReport(record, state, reason),
             }),
           limitMs,
           () =>
@@ -817,7 +838,31 @@ export class PluginRegistry {
       this.#batching = false;
       this.#refreshDispatch();
     }
+    // Adapters release what is left: processes of plugins that became
+    // unavailable or leaked, connections. Nothing the registry started survives.
+    for (const adapter of this.#runtimes.values()) {
+      try {
+        await adapter.close?.();
+      } catch (error) {
+        errors.push({
+          plugin: `runtime ${adapter.runtime}`,
+          error: asRegistryError(error, undefined, `closing the ${adapter.runtime} runtime`),
+        });
+      }
+    }
     if (errors.length > 0) throw new TeardownErrors({ errors });
+  }
+
+  /** A runtime's own report on a plugin (a crashed child, a restart). */
+  #runtimeReport(
+    record: PluginRecord,
+    state: RuntimeReportedState,
+    reason: PluginRegistryError | undefined,
+  ): void {
+    if (record.state !== 'ready' && record.state !== 'degraded') return;
+    if (state === record.state) return;
+    if (state === 'unavailable') this.#stopHealth(record);
+    this.#setState(record, state, reason);
   }
 
   async #stop(record: PluginRecord): Promise<PluginRegistryError | undefined> {

@@ -1,0 +1,504 @@
+import {
+  type CallMetadata,
+  DEFAULT_TOOL_NAME_TEMPLATE,
+  type HealthStatus,
+  type HookCall,
+  type JsonValue,
+  type KindSpec,
+  type PluginContext,
+  PluginInvocationError,
+  PluginLoadError,
+  type PluginManifest,
+  type PluginRegistryError,
+} from '@dagstack/plugin-api';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import * as z from 'zod';
+import { canonicalJson } from './canonical-json.js';
+import {
+  CAPABILITY_KEY,
+  CATALOGUE_HOOK,
+  METHODS,
+  NO_TIMEOUT_MS,
+  type ServerCapability,
+  WIRE_VERSION,
+} from './constants.js';
+import { errorFromToolResult, mapRequestError } from './errors.js';
+import { encodeMetadata, type WireMeta } from './metadata.js';
+import { unservableHooks } from './server.js';
+import { functionHookOf, planHook, type WireHook } from './tool-names.js';
+import { decodeOutput, encodeInput, isJsonObject } from './values.js';
+
+/** Results are checked field by field here; a loose schema keeps the SDK's parse cheap. */
+const LooseResult = z.looseObject({});
+const HealthResult = z.looseObject({
+  status: z.enum(['ok', 'degraded', 'failing']),
+  message: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+const TeardownResult = z.looseObject({ released: z.boolean().optional() });
+
+/**
+ * The `tool` kind v1 conventions, used for a `tool` plugin whose host has
+ * no registered hookspec (a plain MCP server loaded from a manifest alone).
+ */
+const TOOL_KIND_FALLBACK: KindSpec = {
+  kind: 'tool',
+  kind_api_version: '1.0.0',
+  hooks: [
+    { name: CATALOGUE_HOOK, dispatch: 'broadcast_collect', mcp_exposed: false },
+    {
+      name: 'execute',
+      dispatch: 'singleton',
+      mcp_exposed: true,
+      mcp_tool_name_template: '{kind}.{plugin}.{hook}.{function}',
+    },
+  ],
+};
+
+/**
+ * Create an SDK `Client` that announces the dagstack capability in
+ * `initialize` (docs/wire.md §2). Connect it to any transport, then pass it
+ * to {@link openWireSession}.
+ * @since 0.1.0
+ */
+export function createWireClient(info: { name?: string; version?: string } = {}): Client {
+  return new Client(
+    { name: info.name ?? 'dagstack-host', version: info.version ?? '0.1.0' },
+    { capabilities: { experimental: { [CAPABILITY_KEY]: { wire_version: WIRE_VERSION } } } },
+  );
+}
+
+/**
+ * What `dagstack/setup` carries (docs/wire.md §7).
+ * @since 0.1.0
+ */
+export interface SetupParams {
+  readonly manifest: string;
+  readonly config: string;
+  readonly resources: Readonly<Record<string, JsonValue>>;
+  readonly resources_unavailable: readonly string[];
+  readonly metadata: CallMetadata;
+}
+
+/** Whether a value is plain JSON all the way down (no functions, class instances, undefined). */
+function isJsonValue(value: unknown, depth = 0): boolean {
+  if (depth > 64) return false;
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.every((item) => isJsonValue(item, depth + 1));
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  return Object.values(value).every((item) => isJsonValue(item, depth + 1));
+}
+
+/**
+ * Build the `dagstack/setup` parameters from a host's `PluginContext`:
+ * canonical JSON of the manifest and config, the declared resources that are
+ * plain JSON, and the names of those that cannot cross the wire.
+ * @since 0.1.0
+ */
+export function setupParamsFrom(manifest: PluginManifest, ctx: PluginContext): SetupParams {
+  const resources: Record<string, JsonValue> = {};
+  const unavailable: string[] = [];
+  const declared = [...manifest.resources.required, ...manifest.resources.optional];
+  for (const name of declared) {
+    if (!ctx.resources.has(name)) continue;
+    let value: unknown;
+    try {
+      value = ctx.resources.get(name);
+    } catch {
+      continue;
+    }
+    if (isJsonValue(value)) resources[name] = value as JsonValue;
+    else unavailable.push(name);
+  }
+  return {
+    manifest: canonicalJson(manifest),
+    config: canonicalJson(ctx.config),
+    resources,
+    resources_unavailable: unavailable,
+    metadata: ctx.metadata,
+  };
+}
+
+/** Options of {@link openWireSession}. @since 0.1.0 */
+export interface WireSessionOptions {
+  /** An SDK client, connected (the handshake done). */
+  readonly client: Client;
+  readonly manifest: PluginManifest;
+  /** The kind's hookspec, when the host registered one. */
+  readonly kindSpec?: KindSpec | undefined;
+  /** Limit of one hook call in ms, besides the caller's own deadline. @default none */
+  readonly callTimeoutMs?: number | undefined;
+  /** The error for calls that fail because the connection went away. */
+  readonly connectionLost?: (() => PluginRegistryError) | undefined;
+}
+
+function major(version: string): string {
+  return version.split('.')[0] ?? version;
+}
+
+/**
+ * One connected plugin as the host sees it: the transport-agnostic half of
+ * an MCP runtime's `PluginHandle` (docs/wire.md).
+ * @since 0.1.0
+ */
+export class WireSession {
+  /** `dagstack` when the server announced the capability, else `plain` (§9). */
+  readonly mode: 'dagstack' | 'plain';
+  readonly capability: ServerCapability | undefined;
+  /** Hooks callable through this session. */
+  readonly hooks: ReadonlySet<string>;
+  readonly #client: Client;
+  readonly #manifest: PluginManifest;
+  readonly #kindSpec: KindSpec | undefined;
+  readonly #plan = new Map<string, WireHook>();
+  readonly #callTimeoutMs: number | undefined;
+  readonly #connectionLost: (() => PluginRegistryError) | undefined;
+  readonly #functionHook: WireHook | undefined;
+
+  constructor(options: WireSessionOptions) {
+    const { client, manifest } = options;
+    this.#client = client;
+    this.#manifest = manifest;
+    this.#callTimeoutMs = options.callTimeoutMs;
+    this.#connectionLost = options.connectionLost;
+    const refuse = (message: string, hint: string): PluginLoadError =>
+      new PluginLoadError(message, {
+        plugin: manifest.name,
+        kind: manifest.kind,
+        path: manifest.source,
+        hint,
+      });
+    const announced = client.getServerCapabilities()?.experimental?.[CAPABILITY_KEY] as
+      | Partial<ServerCapability>
+      | undefined;
+    if (announced === undefined) {
+      this.mode = 'plain';
+      this.capability = undefined;
+      const spec =
+        options.kindSpec ??
+        (manifest.kind === TOOL_KIND_FALLBACK.kind ? TOOL_KIND_FALLBACK : undefined);
+      const fnHook = spec === undefined ? undefined : functionHookOf(spec);
+      if (
+        spec === undefined ||
+        fnHook === undefined ||
+        !spec.hooks.some((h) => h.name === CATALOGUE_HOOK)
+      ) {
+        throw refuse(
+          `the MCP server does not announce the dagstack capability, and kind "${manifest.kind}" has no function-templated hook with a get_schema catalogue`,
+          'a plain MCP server can only be loaded as a `tool` plugin; serve the plugin with servePlugin() for other kinds',
+        );
+      }
+      this.#kindSpec = spec;
+      this.#functionHook = planHook(fnHook, manifest.kind, manifest.name);
+      this.hooks = new Set([CATALOGUE_HOOK, fnHook.name]);
+      return;
+    }
+    this.mode = 'dagstack';
+    const capability: ServerCapability = {
+      wire_version: String(announced.wire_version ?? ''),
+      plugin: String(announced.plugin ?? ''),
+      kind: String(announced.kind ?? ''),
+      ...(typeof announced.kind_api_version === 'string'
+        ? { kind_api_version: announced.kind_api_version }
+        : {}),
+      hooks: Array.isArray(announced.hooks) ? announced.hooks.map(String) : [],
+      extensions: Array.isArray(announced.extensions) ? announced.extensions : [],
+    };
+    this.capability = capability;
+    if (major(capability.wire_version) !== major(WIRE_VERSION)) {
+      throw refuse(
+        `the plugin server speaks dagstack wire ${capability.wire_version || '(none)'}, this host speaks ${WIRE_VERSION}`,
+        'upgrade the side with the older wire so both share a major version',
+      );
+    }
+    if (capability.plugin !== manifest.name || capability.kind !== manifest.kind) {
+      throw refuse(
+        `the plugin server says it is "${capability.plugin}" of kind "${capability.kind}", the manifest says "${manifest.name}" of kind "${manifest.kind}"`,
+        'point the manifest command at the right server, or fix the name the server is given',
+      );
+    }
+    const kindSpec = options.kindSpec;
+    this.#kindSpec = kindSpec;
+    if (
+      kindSpec !== undefined &&
+      capability.kind_api_version !== undefined &&
+      major(capability.kind_api_version) !== major(kindSpec.kind_api_version)
+    ) {
+      throw refuse(
+        `the plugin server implements kind API ${capability.kind_api_version}, this host has ${kindSpec.kind_api_version}`,
+        'use a plugin release built for the host kind API version',
+      );
+    }
+    if (kindSpec !== undefined) {
+      const refused = unservableHooks(kindSpec, capability.hooks);
+      if (refused.length > 0) {
+        throw refuse(
+          `implements ${refused.map((h) => `"${h}"`).join(', ')}, marked mcp_exposed: false in the "${kindSpec.kind}" hookspec (in-process only), so it cannot be served over MCP`,
+          'run the plugin in_process, or remove those hooks from the served plugin',
+        );
+      }
+    }
+    const hooks = new Set<string>();
+    let functionHook: WireHook | undefined;
+    for (const hook of capability.hooks) {
+      const spec = kindSpec?.hooks.find((h) => h.name === hook) ?? {
+        name: hook,
+        dispatch: 'singleton' as const,
+        mcp_exposed: true,
+        mcp_tool_name_template: DEFAULT_TOOL_NAME_TEMPLATE,
+      };
+      if (spec.mcp_exposed === false) continue;
+      const wh = planHook(spec, manifest.kind, manifest.name);
+      this.#plan.set(hook, wh);
+      if (wh.perFunction) functionHook ??= wh;
+      hooks.add(hook);
+    }
+    if (functionHook !== undefined && capability.hooks.includes(CATALOGUE_HOOK))
+      hooks.add(CATALOGUE_HOOK);
+    this.#functionHook = functionHook;
+    this.hooks = hooks;
+  }
+
+  /** Whether the server answers an extension request (§7). */
+  #has(extension: 'setup' | 'teardown' | 'health'): boolean {
+    return this.capability?.extensions.includes(extension) ?? false;
+  }
+
+  #site(hook: string): { plugin: string; kind: string; hook: string } {
+    return { plugin: this.#manifest.name, kind: this.#manifest.kind, hook };
+  }
+
+  /** Send `dagstack/setup` (nothing for a plain server). */
+  async setup(params: SetupParams, options: { timeoutMs?: number } = {}): Promise<void> {
+    if (!this.#has('setup')) return;
+    const _meta = encodeMetadata(params.metadata);
+    try {
+      await this.#client.request(
+        {
+          method: METHODS.setup,
+          params: {
+            manifest: params.manifest,
+            config: params.config,
+            resources: params.resources,
+            resources_unavailable: params.resources_unavailable,
+            ...(_meta === undefined ? {} : { _meta }),
+          },
+        },
+        LooseResult,
+        { timeout: options.timeoutMs ?? NO_TIMEOUT_MS },
+      );
+    } catch (error) {
+      throw mapRequestError(error, this.#site('setup'), {
+        timeoutMs: options.timeoutMs,
+        connectionLost: this.#connectionLost,
+      });
+    }
+  }
+
+  /** Send `dagstack/teardown`; resolves what the plugin answered (`true` for a plain server). */
+  async teardown(options: { timeoutMs?: number } = {}): Promise<boolean> {
+    if (!this.#has('teardown')) return true;
+    try {
+      const result = await this.#client.request(
+        { method: METHODS.teardown, params: {} },
+        TeardownResult,
+        { timeout: options.timeoutMs ?? NO_TIMEOUT_MS },
+      );
+      return result.released !== false;
+    } catch (error) {
+      throw mapRequestError(error, this.#site('teardown'), {
+        timeoutMs: options.timeoutMs,
+        connectionLost: this.#connectionLost,
+      });
+    }
+  }
+
+  /** `dagstack/health`, or `ping` when the server does not answer it (§7). */
+  async health(options: { timeoutMs?: number } = {}): Promise<HealthStatus> {
+    const timeout = options.timeoutMs ?? 10_000;
+    try {
+      if (!this.#has('health')) {
+        await this.#client.ping({ timeout });
+        return { status: 'ok' };
+      }
+      const result = await this.#client.request(
+        { method: METHODS.health, params: {} },
+        HealthResult,
+        { timeout },
+      );
+      return {
+        status: result.status,
+        ...(result.message === undefined ? {} : { message: result.message }),
+        ...(result.details === undefined ? {} : { details: result.details as never }),
+      };
+    } catch (error) {
+      const mapped = mapRequestError(error, this.#site('health'), {
+        timeoutMs: timeout,
+        connectionLost: this.#connectionLost,
+      });
+      return { status: 'failing', message: mapped.message };
+    }
+  }
+
+  /** Call a hook (docs/wire.md §4). Rejects only with errors of the plugin-api hierarchy. */
+  invoke(hook: string, input: unknown, call: HookCall): Promise<unknown> {
+    if (hook === CATALOGUE_HOOK && this.#functionHook !== undefined)
+      return this.#listFunctions(call);
+    if (this.mode === 'plain') return this.#invokePlain(hook, input, call);
+    const wh = this.#plan.get(hook);
+    if (wh === undefined) return Promise.reject(this.#noHook(hook));
+    let name: string;
+    let args: Record<string, unknown> | undefined;
+    let meta = encodeMetadata(call.metadata);
+    if (wh.perFunction) {
+      const fn = isJsonObject(input) ? input.function : undefined;
+      if (typeof fn !== 'string') return Promise.reject(this.#badFunctionInput(hook));
+      name = `${wh.functionPrefix}${fn}${wh.functionSuffix}`;
+      args = isJsonObject(input) && isJsonObject(input.args) ? input.args : {};
+    } else {
+      name = wh.toolName as string;
+      const encoded = encodeInput(input, meta);
+      args = encoded.arguments;
+      meta = encoded.meta;
+    }
+    return this.#callTool(hook, name, args, meta, call).then((result) => {
+      if (result.isError === true) throw errorFromToolResult(result, this.#site(hook));
+      return decodeOutput(result);
+    });
+  }
+
+  async #callTool(
+    hook: string,
+    name: string,
+    args: Record<string, unknown> | undefined,
+    meta: WireMeta | undefined,
+    call: HookCall,
+  ): Promise<Record<string, unknown>> {
+    const signal = call.signal;
+    try {
+      return await this.#client.request(
+        {
+          method: 'tools/call',
+          params: {
+            name,
+            ...(args === undefined ? {} : { arguments: args }),
+            ...(meta === undefined ? {} : { _meta: meta }),
+          },
+        },
+        LooseResult,
+        { signal, timeout: this.#callTimeoutMs ?? NO_TIMEOUT_MS },
+      );
+    } catch (error) {
+      throw mapRequestError(error, this.#site(hook), {
+        signal,
+        timeoutMs: this.#callTimeoutMs,
+        connectionLost: this.#connectionLost,
+      });
+    }
+  }
+
+  async #listTools(call: HookCall): Promise<Record<string, unknown>[]> {
+    const tools: Record<string, unknown>[] = [];
+    let cursor: string | undefined;
+    do {
+      let page: Record<string, unknown>;
+      try {
+        page = await this.#client.request(
+          { method: 'tools/list', params: cursor === undefined ? {} : { cursor } },
+          LooseResult,
+          { signal: call.signal, timeout: this.#callTimeoutMs ?? NO_TIMEOUT_MS },
+        );
+      } catch (error) {
+        throw mapRequestError(error, this.#site(CATALOGUE_HOOK), {
+          signal: call.signal,
+          timeoutMs: this.#callTimeoutMs,
+          connectionLost: this.#connectionLost,
+        });
+      }
+      if (Array.isArray(page.tools)) tools.push(...(page.tools as Record<string, unknown>[]));
+      cursor = typeof page.nextCursor === 'string' ? page.nextCursor : undefined;
+    } while (cursor !== undefined);
+    return tools;
+  }
+
+  /** The catalogue hook, answered from `tools/list` (§3, §9). */
+  async #listFunctions(call: HookCall): Promise<unknown> {
+    const fnHook = this.#functionHook as WireHook;
+    const tools = await this.#listTools(call);
+    const out: { name: string; description: string; parameters: unknown }[] = [];
+    for (const tool of tools) {
+      if (typeof tool.name !== 'string') continue;
+      let fn: string | undefined = tool.name;
+      if (this.mode === 'dagstack') {
+        fn =
+          tool.name.startsWith(fnHook.functionPrefix) && tool.name.endsWith(fnHook.functionSuffix)
+            ? tool.name.slice(
+                fnHook.functionPrefix.length,
+                tool.name.length - fnHook.functionSuffix.length,
+              )
+            : undefined;
+      }
+      if (fn === undefined || fn === '') continue;
+      const description =
+        typeof tool.description === 'string'
+          ? tool.description
+          : typeof tool.title === 'string'
+            ? tool.title
+            : '';
+      out.push({ name: fn, description, parameters: tool.inputSchema ?? { type: 'object' } });
+    }
+    return out;
+  }
+
+  /** `execute` of a plain server (§9). */
+  async #invokePlain(hook: string, input: unknown, call: HookCall): Promise<unknown> {
+    const fnHook = this.#functionHook as WireHook;
+    if (hook !== fnHook.hook) throw this.#noHook(hook);
+    const fn = isJsonObject(input) ? input.function : undefined;
+    if (typeof fn !== 'string') throw this.#badFunctionInput(hook);
+    const args = isJsonObject(input) && isJsonObject(input.args) ? input.args : {};
+    const result = await this.#callTool(hook, fn, args, encodeMetadata(call.metadata), call);
+    const isError = result.isError === true;
+    const content = Array.isArray(result.content)
+      ? (result.content as Record<string, unknown>[])
+      : [];
+    const texts = content.filter((c) => c.type === 'text' && typeof c.text === 'string');
+    let value: unknown;
+    if (result.structuredContent !== undefined) value = result.structuredContent;
+    else if (content.length === 1 && texts.length === 1) value = texts[0]?.text;
+    else value = content;
+    return {
+      result: value,
+      is_error: isError,
+      ...(isError ? { error_message: texts.map((c) => c.text).join('\n') } : {}),
+    };
+  }
+
+  #noHook(hook: string): PluginInvocationError {
+    return new PluginInvocationError(`the plugin does not serve hook "${hook}" over MCP`, {
+      ...this.#site(hook),
+      remoteName: 'HookNotServed',
+      hint: `served hooks: ${[...this.hooks].join(', ') || 'none'}`,
+    });
+  }
+
+  #badFunctionInput(hook: string): PluginInvocationError {
+    return new PluginInvocationError(
+      'the input must be { function: string, args: object } for a function-templated hook',
+      { ...this.#site(hook), remoteName: 'InvalidInput' },
+    );
+  }
+}
+
+/**
+ * Check a connected client's server against the manifest and hookspec and
+ * wrap it in a {@link WireSession}. Throws `PluginLoadError` naming the
+ * plugin and the reason when the server cannot serve this plugin.
+ * @since 0.1.0
+ */
+export function openWireSession(options: WireSessionOptions): WireSession {
+  return new WireSession(options);
+}

@@ -1,0 +1,168 @@
+// Benchmark: registry.call through the mcp_stdio runtime vs the SDK's own
+// Client calling the same plugin server directly (sequential, and 32 calls
+// in flight), and the cold start of 1 vs 20 stdio plugins.
+//
+// Run after building: pnpm -F "@dagstack/plugin-runtime-mcp-stdio..." build
+//   node packages/runtime-mcp-stdio/bench/stdio-bench.mjs
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PluginRegistry } from '@dagstack/plugin-registry';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { createMcpStdioRuntime } from '../dist/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const fixtures = join(here, '..', 'test', 'fixtures');
+const server = join(fixtures, 'suite', 'server.mjs');
+const kinds = JSON.parse(readFileSync(join(fixtures, 'kinds.json'), 'utf8'));
+const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 3000);
+const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 6000);
+const IN_FLIGHT = 32;
+const print = (line) => process.stdout.write(`${line}\n`);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+const manifest = (name, priority = 0) => ({
+  schema_version: '1',
+  name,
+  kind: 'suite',
+  kind_api_version: '1',
+  core_version: '>=0.1.0,<1.0.0',
+  runtime: 'mcp_stdio',
+  priority,
+  mcp_stdio: { command: [process.execPath, server] },
+});
+
+async function registryTarget() {
+  const registry = new PluginRegistry({
+    runtimes: [createMcpStdioRuntime()],
+    healthChecks: false,
+    env: {},
+  });
+  registry.registerKind(kinds.suite);
+  registry.registerManifest(manifest('alpha'));
+  await registry.setupAll();
+  return {
+    name: 'registry.call via mcp_stdio',
+    call: () => registry.call('suite', 'single', { text: 'ping' }),
+    close: () => registry.teardownAll(),
+  };
+}
+
+async function sdkTarget() {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [server],
+    env: { PATH: process.env.PATH ?? '', DAGSTACK_PLUGIN_NAME: 'alpha' },
+  });
+  const client = new Client({ name: 'bench', version: '1.0.0' });
+  await client.connect(transport);
+  return {
+    name: 'SDK Client.callTool direct',
+    call: () => client.callTool({ name: 'suite.alpha.single', arguments: { text: 'ping' } }),
+    close: () => client.close(),
+  };
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function sequential(target, n) {
+  const times = new Float64Array(n);
+  for (let i = 0; i < n; i += 1) {
+    const t0 = performance.now();
+    await target.call();
+    times[i] = performance.now() - t0;
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  const mean = sorted.reduce((a, b) => a + b, 0) / n;
+  return { median: percentile(sorted, 50), mean, p99: percentile(sorted, 99) };
+}
+
+async function parallel(target, total) {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < total) {
+        next += 1;
+        await target.call();
+      }
+    }),
+  );
+  return total / ((performance.now() - t0) / 1000);
+}
+
+const us = (ms) => `${(ms * 1000).toFixed(0)} µs`;
+
+async function latency() {
+  const targets = [await registryTarget(), await sdkTarget()];
+  for (const t of targets) {
+    await sequential(t, 500); // warm-up (JIT, buffers)
+    await parallel(t, 1000);
+  }
+  const best = new Map(targets.map((t) => [t.name, { seq: undefined, par: 0 }]));
+  // Alternate the targets so drift of the shared machine hits both alike.
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const t of targets) {
+      const seq = await sequential(t, SEQUENTIAL);
+      const par = await parallel(t, PARALLEL);
+      const b = best.get(t.name);
+      if (b.seq === undefined || seq.median < b.seq.median) b.seq = seq;
+      b.par = Math.max(b.par, par);
+    }
+  }
+  for (const t of targets) await t.close();
+  print(
+    `\nPer-call latency, echo-sized payload (best of ${ROUNDS} rounds; ${SEQUENTIAL} sequential calls, ${PARALLEL} calls with ${IN_FLIGHT} in flight)`,
+  );
+  print('| path | median | mean | p99 | calls/s with 32 in flight |');
+  print('|---|---:|---:|---:|---:|');
+  for (const [name, b] of best) {
+    print(
+      `| ${name} | ${us(b.seq.median)} | ${us(b.seq.mean)} | ${us(b.seq.p99)} | ${Math.round(b.par).toLocaleString('en-US')} |`,
+    );
+  }
+  const reg = best.get(targets[0].name);
+  const sdk = best.get(targets[1].name);
+  print(
+    `\nregistry overhead vs SDK: median ${(((reg.seq.median - sdk.seq.median) / sdk.seq.median) * 100).toFixed(1)}%, mean ${(((reg.seq.mean - sdk.seq.mean) / sdk.seq.mean) * 100).toFixed(1)}%, throughput ${(((sdk.par - reg.par) / sdk.par) * 100).toFixed(1)}% lower`,
+  );
+}
+
+async function coldStart(count) {
+  const registry = new PluginRegistry({
+    runtimes: [createMcpStdioRuntime()],
+    healthChecks: false,
+    env: {},
+  });
+  registry.registerKind(kinds.suite);
+  for (let i = 0; i < count; i += 1) registry.registerManifest(manifest(`p${i}`, i));
+  const t0 = performance.now();
+  const report = await registry.setupAll();
+  const ms = performance.now() - t0;
+  if (report.started.length !== count) throw new Error(`only ${report.started.length} started`);
+  await registry.teardownAll();
+  return ms;
+}
+
+async function cold() {
+  print(
+    '\nCold start: registry.setupAll() of N mcp_stdio plugins (spawn + MCP handshake + dagstack/setup), 3 runs',
+  );
+  print('| plugins | runs (ms) | median |');
+  print('|---:|---|---:|');
+  for (const count of [1, 20]) {
+    const runs = [];
+    for (let i = 0; i < 3; i += 1) runs.push(await coldStart(count));
+    const sorted = [...runs].sort((a, b) => a - b);
+    print(
+      `| ${count} | ${runs.map((r) => r.toFixed(0)).join(', ')} | ${sorted[1].toFixed(0)} ms |`,
+    );
+  }
+}
+
+print(`node ${process.version}, ${process.platform}/${process.arch}`);
+await latency();
+await cold();
