@@ -24,6 +24,7 @@ export function kindSpecOf(spec: LoadedHookspec, plan: NamePlan): KindSpec {
     kind: spec.kind,
     kind_api_version: spec.kind_api_version,
     ...(spec.description === undefined ? {} : { description: spec.description }),
+    ...(Object.keys(spec.constraints).length === 0 ? {} : { constraints: spec.constraints }),
     hooks: spec.hooks.map(
       (hook): HookSpec => ({
         name: hook.name,

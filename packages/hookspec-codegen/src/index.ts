@@ -21,6 +21,7 @@ export type {
   StaleFile,
 } from './generate.js';
 export { checkGenerated, generate, generateKind, planGeneration } from './generate.js';
+export { kindSpecFromHookspec, loadKindSpec } from './kind-spec.js';
 export { hookspecJsonSchema, loadHookspec, loadHookspecOrThrow } from './load.js';
 export type { LoadedHook, LoadedHookspec, LoadHookspecResult, SourceFile } from './model.js';
 export type { HookspecInvalidOptions, HookspecProblem } from './problems.js';

@@ -1,10 +1,14 @@
 /**
  * @dagstack/plugin-system — the umbrella package of the dagstack plugin system:
- * the contracts (@dagstack/plugin-api), manifest handling
- * (@dagstack/plugin-manifest) and the generated standard kinds, from one import.
+ * the in-process stack (@dagstack/plugin-api, -manifest, -discovery, -dispatch,
+ * -resources, -registry), the generated standard kinds and the in-tree
+ * `LocalExecutorOrchestrator`, from one import.
  *
  * The root entry imports nothing of the MCP runtimes (a test walks the built
- * import graph). Explicit named exports only, `export type` for types.
+ * import graph). Explicit named exports only, `export type` for types: any
+ * export added here becomes public API. The six packages export disjoint
+ * names today; a clash must be resolved here by name (a test lists every
+ * package's exports and fails on a name exported by two of them).
  */
 
 export type {
@@ -59,6 +63,7 @@ export type {
   RuntimeAdapter,
   RuntimeLoadOptions,
   RuntimeNotSupportedOptions,
+  RuntimeReportedState,
   SerializedPluginError,
   Span,
   StandardResources,
@@ -75,6 +80,7 @@ export {
   AmbiguousPlugin,
   BroadcastErrors,
   ConfigInvalid,
+  DEFAULT_ERROR_POLICY,
   DEFAULT_TOOL_NAME_TEMPLATE,
   DependencyCycle,
   DeterminismError,
@@ -86,6 +92,7 @@ export {
   DISPATCH_SINGLETON,
   DiscoveryError,
   DispatchMismatch,
+  ERROR_POLICIES,
   EXECUTION_MODELS,
   envKindSuffix,
   HEALTH,
@@ -145,6 +152,56 @@ export {
   VersionIncompatible,
 } from '@dagstack/plugin-api';
 export type {
+  DiscoverOptions,
+  DiscoverPackagesOptions,
+  DiscoverRemoteOptions,
+  DiscoveryEntry,
+  DiscoveryFailure,
+  DiscoveryResult,
+  DiscoverySource,
+} from '@dagstack/plugin-discovery';
+export {
+  DEFAULT_IGNORE,
+  discover,
+  discoverPackages,
+  discoverRemote,
+  REMOTE_PLUGINS_ENV,
+} from '@dagstack/plugin-discovery';
+export type {
+  BestEffortResult,
+  CapabilitySelector,
+  CollectEntry,
+  DispatchCandidate,
+  DispatchEngineOptions,
+  DispatcherOptions,
+  DispatchOptions,
+  DispatchResult,
+  HookValidationErrorOptions,
+  JsonProblem,
+  Middleware,
+  NormalizedSelector,
+  PolicyCall,
+} from '@dagstack/plugin-dispatch';
+export {
+  BroadcastCollectDispatcher,
+  BroadcastNotifyDispatcher,
+  CapabilityDispatcher,
+  CapabilityIndex,
+  ChainDispatcher,
+  compareCandidates,
+  DispatchEngine,
+  Dispatcher,
+  findJsonProblem,
+  HookValidationError,
+  isHookValidationError,
+  normalizeExtension,
+  normalizeMimeType,
+  normalizeSelector,
+  SingletonDispatcher,
+  selectorFromInput,
+  sortCandidates,
+} from '@dagstack/plugin-dispatch';
+export type {
   CoreVersionOptions,
   EntryPoint,
   EntryPointResult,
@@ -178,6 +235,92 @@ export {
   unwrapManifest,
   validateManifest,
 } from '@dagstack/plugin-manifest';
+export type {
+  ConfigSource,
+  LogLevel,
+  PlanNode,
+  PluginRegistryOptions,
+  PluginStatus,
+  SetupOptions,
+  SetupReport,
+  StateChange,
+  StderrLoggerOptions,
+} from '@dagstack/plugin-registry';
+export {
+  bindLogger,
+  CORE_VERSION,
+  configFromObject,
+  contentHash,
+  createInProcessHandle,
+  createInProcessRuntime,
+  createIsolatedHandle,
+  createStderrLogger,
+  instantiateEntryPoint,
+  PluginRegistry,
+  planStartGroups,
+  resolveEntryPoint,
+  resolvePluginConfig,
+} from '@dagstack/plugin-registry';
+export type {
+  AvailableResources,
+  BlobInfo,
+  BlobPutOptions,
+  DeclaredResources,
+  EventHandler,
+  FetchFunction,
+  FetchHttpClientOptions,
+  FrozenClockOptions,
+  InMemoryEventBusOptions,
+  LogProgressSinkOptions,
+  NextCall,
+  ResourceContainerOptions,
+  ResourceErrorOptions,
+  ResourceRecord,
+  ResourceSet,
+  ResourceWrapper,
+  RngSeed,
+  StandardResourcesOptions,
+  TestResources,
+  TestResourcesOptions,
+  Tmpdir,
+  TmpdirOptions,
+} from '@dagstack/plugin-resources';
+export {
+  assertJsonValue,
+  assertValidKey,
+  CryptoRng,
+  createResourceContainer,
+  createStandardResources,
+  createTestResources,
+  createTmpdir,
+  decodeKey,
+  decorate,
+  encodeKey,
+  FetchHttpClient,
+  FileBlobStore,
+  FileCheckpointStore,
+  FrozenClock,
+  InMemoryBlobStore,
+  InMemoryCheckpointStore,
+  InMemoryEventBus,
+  InvalidResourceKey,
+  isEmptyDir,
+  isInvalidResourceKey,
+  isResourceError,
+  isUndeclaredResource,
+  LogProgressSink,
+  MAX_PLAIN_NAME,
+  MemoryProgressSink,
+  missingRequired,
+  NoopProgressSink,
+  ResourceError,
+  SeededRng,
+  SystemClock,
+  seedToUint64,
+  splitMix64,
+  UndeclaredResource,
+  WILDCARD_TOPIC,
+} from '@dagstack/plugin-resources';
 
 import type { KindSpec } from '@dagstack/plugin-api';
 import * as OrchestratorV1 from './generated/kinds/orchestrator/v1.js';
@@ -195,3 +338,21 @@ export {
  * @since 0.1.0
  */
 export const STANDARD_KINDS: readonly KindSpec[] = [ToolV1.KIND_SPEC, OrchestratorV1.KIND_SPEC];
+
+export { isUnitNotFound, UnitNotFound } from './orchestrator/errors.js';
+export type {
+  LocalExecutorOptions,
+  UnitOfWorkCall,
+  UnitRegistry,
+  UnitSnapshot,
+} from './orchestrator/local-executor.js';
+export {
+  LocalExecutorOrchestrator,
+  UNIT_METADATA_KEY,
+  unitOfWorkOf,
+} from './orchestrator/local-executor.js';
+export {
+  DEFAULT_UNIT_HOOK,
+  LOCAL_EXECUTOR_NAME,
+  localExecutorManifest,
+} from './orchestrator/manifest.js';

@@ -196,6 +196,10 @@ export const KIND_SPEC: KindSpec = {
   kind_api_version: '1.0.0',
   description:
     'Runs unit-of-work plugins: enqueues work, tracks its status, retries,\ncheckpoints and backfills. One orchestrator per runtime, always in the\nhost process: it keeps its state in host memory, so it cannot sit behind\nthe MCP wire.',
+  constraints: {
+    in_process_only: true,
+    singleton_per_runtime: true,
+  },
   hooks: [
     {
       name: 'enqueue',
