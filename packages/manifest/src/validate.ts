@@ -89,7 +89,14 @@ function checkRules(raw: Raw, problems: ProblemList): void {
   }
 
   // core_version is a PEP 440 specifier set (or an npm range).
-  if (isString(raw.core_version) && raw.core_version.trim() !== '') {
+  if (isString(raw.core_version) && raw.core_version !== '' && raw.core_version.trim() === '') {
+    // "" is caught by the schema (minLength); blanks would pass it and mean nothing.
+    problems.error(
+      '/core_version',
+      'version',
+      'core_version is blank: give a specifier such as ">=0.1.0,<1.0.0"',
+    );
+  } else if (isString(raw.core_version) && raw.core_version.trim() !== '') {
     const parsed = parseVersionSpec(raw.core_version);
     if (!parsed.ok) problems.error('/core_version', 'version', parsed.message);
   }
