@@ -1,0 +1,518 @@
+// The CLI contract: commands, flags, exit codes and JSON shapes, run against
+// real plugin folders on disk.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, FIXTURE_KINDS, plugin, tempDir, writeTree } from './helpers.js';
+
+const TOOL_BODY = `
+  get_schema() { return [{ name: 'upper', description: 'Upper-cases text.', parameters: { type: 'object' } }]; }
+  execute({ function: fn, args }, call) {
+    if (fn === 'boom') throw new Error('exploded on purpose');
+    if (fn === 'hang') return new Promise(() => {});
+    return { result: String(args.text ?? '').toUpperCase(), tenant: call.metadata.tenant_id ?? null, meta: call.metadata };
+  }`;
+
+describe('top level', () => {
+  it('no command is a usage error (2) with the usage on stderr', async () => {
+    const run = await cli([]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Commands:');
+    expect(run.stdout).toBe('');
+  });
+
+  it('--help prints the usage on stdout and exits 0', async () => {
+    const run = await cli(['--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('validate <path>...');
+  });
+
+  it('an unknown command exits 2 and names it', async () => {
+    const run = await cli(['frobnicate']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('unknown command "frobnicate"');
+  });
+
+  it('an unknown flag exits 2 with the command usage', async () => {
+    const run = await cli(['validate', '--bogus', 'x']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('dagstack-plugins validate <path>...');
+  });
+
+  it('each command has --help', async () => {
+    for (const command of ['validate', 'list', 'call', 'codegen', 'init']) {
+      const run = await cli([command, '--help']);
+      expect(run.code, command).toBe(0);
+      expect(run.stdout, command).toContain(`dagstack-plugins ${command}`);
+    }
+  });
+});
+
+describe('validate', () => {
+  it('valid folders and files: exit 0, JSON { results: [...] }', async () => {
+    const root = writeTree(tempDir(), {
+      ...prefix('a', plugin({ name: 'alpha', kind: 'tool' }, '')),
+      'b/dagstack-plugin.json': JSON.stringify({
+        schema_version: '1',
+        name: 'beta',
+        kind: 'tool',
+        kind_api_version: '1',
+        core_version: '>=0.1.0,<1.0.0',
+        runtime: 'in_process',
+        entry_point: './plugin.js#Plugin',
+      }),
+    });
+    const run = await cli(['validate', 'a', 'b/dagstack-plugin.json', '--json'], { cwd: root });
+    expect(run.code).toBe(0);
+    expect(run.json()).toEqual({
+      results: [
+        { path: 'a', ok: true, name: 'alpha', problems: [], warnings: [] },
+        { path: 'b/dagstack-plugin.json', ok: true, name: 'beta', problems: [], warnings: [] },
+      ],
+    });
+    expect(run.stderr).toBe('');
+  });
+
+  it('an invalid manifest: exit 1, problems with pointers; human mode names file and field', async () => {
+    const root = writeTree(tempDir(), {
+      'bad/dagstack.toml': '[plugin]\nschema_version = "1"\nname = "bad"\nruntime = "in_process"\n',
+    });
+    const json = await cli(['validate', 'bad', '--json'], { cwd: root });
+    expect(json.code).toBe(1);
+    const [result] = json.json<{
+      results: { ok: boolean; name: string; problems: { pointer: string }[] }[];
+    }>().results;
+    expect(result?.ok).toBe(false);
+    expect(result?.name).toBe('bad');
+    expect(result?.problems.map((p) => p.pointer)).toEqual(
+      expect.arrayContaining(['/kind', '/core_version']),
+    );
+    const human = await cli(['validate', 'bad'], { cwd: root });
+    expect(human.code).toBe(1);
+    expect(human.stderr).toContain('bad/dagstack.toml /kind: required field "kind" is missing');
+    expect(human.stdout).toContain('1 checked, 1 invalid');
+  });
+
+  it('a missing path is a failed result, not a crash', async () => {
+    const run = await cli(['validate', 'nowhere', '--json'], { cwd: tempDir() });
+    expect(run.code).toBe(1);
+    const [result] = run.json<{ results: { ok: boolean; problems: { message: string }[] }[] }>()
+      .results;
+    expect(result?.ok).toBe(false);
+    expect(result?.problems[0]?.message).toMatch(/nowhere/);
+  });
+
+  it('no path is a usage error', async () => {
+    expect((await cli(['validate'])).code).toBe(2);
+  });
+});
+
+describe('list', () => {
+  function mixedTree(): string {
+    return writeTree(tempDir(), {
+      ...prefix('ok', plugin({ name: 'upper', kind: 'tool', priority: 5 }, TOOL_BODY)),
+      ...prefix(
+        'failing',
+        plugin(
+          { name: 'failing', kind: 'listener' },
+          "setup() { throw new Error('no database'); }",
+        ),
+      ),
+      'remote/dagstack.toml': `[plugin]
+schema_version = "1"
+name = "remote"
+kind = "search"
+kind_api_version = "1"
+core_version = ">=0.1.0,<1.0.0"
+runtime = "mcp_http"
+
+[plugin.mcp_http]
+url = "http://127.0.0.1:1/mcp"
+`,
+      'broken/dagstack.toml': '[plugin]\nname = 42\n',
+    });
+  }
+
+  it('discovers a mixed tree: plugins with states and reasons, failures with paths', async () => {
+    const root = mixedTree();
+    const run = await cli(['list', '.', '--json'], { cwd: root });
+    expect(run.code).toBe(1); // one folder failed discovery
+    const out = run.json<{
+      plugins: {
+        name: string;
+        kind: string;
+        runtime: string | null;
+        priority: number;
+        state: string;
+        reason: string | null;
+        source: string;
+      }[];
+      failures: { path: string; error: { code: string } }[];
+    }>();
+    expect(out.plugins.map((p) => [p.kind, p.name, p.state])).toEqual([
+      ['listener', 'failing', 'registered'],
+      ['search', 'remote', 'unavailable'],
+      ['tool', 'upper', 'registered'],
+    ]);
+    const upper = out.plugins.find((p) => p.name === 'upper');
+    expect(upper).toMatchObject({ runtime: 'in_process', priority: 5, reason: null });
+    expect(upper?.source).toBe(join(root, 'ok', 'dagstack.toml'));
+    expect(out.plugins.find((p) => p.name === 'remote')?.reason).toMatch(
+      /no adapter for runtime mcp_http/,
+    );
+    expect(out.failures).toHaveLength(1);
+    expect(out.failures[0]?.path).toContain('broken');
+    expect(out.failures[0]?.error.code).toBe('MANIFEST_INVALID');
+  });
+
+  it('--setup starts and stops: ready plugins, a failing setup is unavailable with its reason', async () => {
+    const root = mixedTree();
+    const run = await cli(['list', 'ok', 'failing', '--setup', '--json'], { cwd: root });
+    expect(run.code).toBe(1);
+    const out = run.json<{ plugins: { name: string; state: string; reason: string | null }[] }>();
+    expect(out.plugins.find((p) => p.name === 'upper')?.state).toBe('ready');
+    const failing = out.plugins.find((p) => p.name === 'failing');
+    expect(failing?.state).toBe('unavailable');
+    expect(failing?.reason).toContain('no database');
+  });
+
+  it('--setup with only healthy plugins exits 0; human table and summary', async () => {
+    const root = mixedTree();
+    const run = await cli(['list', 'ok', '--setup'], { cwd: root });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/tool\s+upper\s+in_process\s+5\s+ready/);
+    expect(run.stdout).toContain('1 plugin(s), 0 failure(s), 0 did not start');
+  });
+
+  it('shows progress on a TTY and nothing on stderr otherwise', async () => {
+    const root = mixedTree();
+    const quiet = await cli(['list', 'ok', '--setup'], { cwd: root, tty: false });
+    expect(quiet.stderr).toBe('');
+    const tty = await cli(['list', 'ok', '--setup'], { cwd: root, tty: true });
+    expect(tty.stderr).toContain('discovering plugins under ok');
+    expect(tty.stderr).toContain('starting 1 plugin(s)');
+  });
+});
+
+describe('call', () => {
+  function tools(): string {
+    return writeTree(tempDir(), {
+      ...prefix('upper', plugin({ name: 'upper', kind: 'tool', priority: 10 }, TOOL_BODY)),
+      ...prefix(
+        'lower',
+        plugin(
+          { name: 'lower', kind: 'tool', priority: 1 },
+          `get_schema() { return [{ name: 'lower', description: 'Lower-cases.', parameters: { type: 'object' } }]; }
+  execute({ args }) { return { result: String(args.text).toLowerCase() }; }`,
+        ),
+      ),
+    });
+  }
+
+  it('tool.execute dispatches as singleton (highest priority), metadata reaches the plugin', async () => {
+    const root = tools();
+    const run = await cli(
+      [
+        'call',
+        'tool',
+        'execute',
+        '--plugins',
+        '.',
+        '--input',
+        '{"function":"upper","args":{"text":"hi"}}',
+        '--meta',
+        'tenant_id=acme',
+        '--meta',
+        'quota_budget=10',
+        '--json',
+      ],
+      { cwd: root },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.json()).toEqual({
+      result: 'HI',
+      tenant: 'acme',
+      meta: { tenant_id: 'acme', quota_budget: 10 },
+    });
+  });
+
+  it('tool.get_schema dispatches as broadcast_collect: every plugin, in priority order', async () => {
+    const run = await cli(['call', 'tool', 'get_schema', '--plugins', '.', '--json'], {
+      cwd: tools(),
+    });
+    expect(run.code).toBe(0);
+    const out = run.json<{ plugin: string; value: { name: string }[] }[]>();
+    expect(out.map((e) => [e.plugin, e.value[0]?.name])).toEqual([
+      ['upper', 'upper'],
+      ['lower', 'lower'],
+    ]);
+  });
+
+  it('--name calls that plugin; --input @file reads the input', async () => {
+    const root = tools();
+    writeFileSync(join(root, 'in.json'), '{"function":"x","args":{"text":"MiXeD"}}');
+    const run = await cli(
+      ['call', 'tool', 'execute', '--plugins', '.', '--name', 'lower', '--input', '@in.json'],
+      { cwd: root },
+    );
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ result: 'mixed' });
+  });
+
+  it('a plugin error exits 1 with the class on stderr and { error } with --json', async () => {
+    const root = tools();
+    const args = [
+      'call',
+      'tool',
+      'execute',
+      '--plugins',
+      '.',
+      '--input',
+      '{"function":"boom","args":{}}',
+    ];
+    const human = await cli(args, { cwd: root });
+    expect(human.code).toBe(1);
+    expect(human.stderr).toContain('exploded on purpose');
+    expect(human.stdout).toBe('');
+    const json = await cli([...args, '--json'], { cwd: root });
+    expect(json.code).toBe(1);
+    const { error } = json.json<{ error: { code: string; message: string } }>();
+    expect(error.code).toBe('PLUGIN_INVOCATION_ERROR');
+    expect(error.message).toContain('exploded on purpose');
+  });
+
+  it('--timeout rejects a hanging hook with HookTimeout', async () => {
+    const run = await cli(
+      [
+        'call',
+        'tool',
+        'execute',
+        '--plugins',
+        '.',
+        '--input',
+        '{"function":"hang","args":{}}',
+        '--timeout',
+        '100',
+        '--json',
+      ],
+      { cwd: tools() },
+    );
+    expect(run.code).toBe(1);
+    expect(run.json<{ error: { code: string } }>().error.code).toBe('HOOK_TIMEOUT');
+  });
+
+  it('usage errors exit 2: bad JSON input, missing --plugins, unknown kind, bad --timeout, bad --dispatch', async () => {
+    const root = tools();
+    const cases: string[][] = [
+      ['call', 'tool', 'execute', '--plugins', '.', '--input', '{nope'],
+      ['call', 'tool', 'execute'],
+      ['call', 'mystery', 'run', '--plugins', '.'],
+      ['call', 'tool', 'execute', '--plugins', '.', '--timeout', 'soon'],
+      ['call', 'mystery', 'run', '--plugins', '.', '--dispatch', 'roundrobin'],
+      ['call', 'tool'],
+    ];
+    for (const argv of cases) {
+      const run = await cli(argv, { cwd: root });
+      expect(run.code, argv.join(' ')).toBe(2);
+      expect(run.stdout, argv.join(' ')).toBe('');
+    }
+    const unknown = await cli(['call', 'mystery', 'run', '--plugins', '.'], { cwd: root });
+    expect(unknown.stderr).toContain('pass --kinds <dir> with its YAML, or --dispatch <class>');
+  });
+
+  it('--dispatch chain runs a kind without a hookspec as a pipeline in priority order', async () => {
+    const root = writeTree(tempDir(), {
+      ...prefix(
+        'a',
+        plugin(
+          { name: 'exclaim', kind: 'rewriter', priority: 5 },
+          "rewrite(q) { return q + '!'; }",
+        ),
+      ),
+      ...prefix(
+        'b',
+        plugin(
+          { name: 'upper', kind: 'rewriter', priority: 9 },
+          'rewrite(q) { return q.toUpperCase(); }',
+        ),
+      ),
+    });
+    const run = await cli(
+      [
+        'call',
+        'rewriter',
+        'rewrite',
+        '--plugins',
+        '.',
+        '--dispatch',
+        'chain',
+        '--input',
+        '"hello"',
+        '--json',
+      ],
+      { cwd: root },
+    );
+    expect(run.code).toBe(0);
+    expect(run.json()).toBe('HELLO!');
+  });
+
+  it('--kinds loads a kind YAML: capability dispatch of the chunker kind', async () => {
+    const root = writeTree(tempDir(), {
+      ...prefix(
+        'fixed',
+        plugin(
+          { name: 'fixed', kind: 'chunker', fallback: true },
+          'chunk({ text, max_size }) { const chunks = []; for (let i = 0; i < text.length; i += max_size) chunks.push({ text: text.slice(i, i + max_size), offset: i }); return { chunks }; }',
+        ),
+      ),
+    });
+    const run = await cli(
+      [
+        'call',
+        'chunker',
+        'chunk',
+        '--plugins',
+        '.',
+        '--kinds',
+        FIXTURE_KINDS,
+        '--input',
+        '{"text":"abcdef","max_size":4}',
+        '--json',
+      ],
+      { cwd: root },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.json()).toEqual({
+      chunks: [
+        { text: 'abcd', offset: 0 },
+        { text: 'ef', offset: 4 },
+      ],
+    });
+  });
+});
+
+describe('codegen', () => {
+  it('generates from a kind YAML, --check passes, a changed schema makes --check fail', async () => {
+    const root = tempDir();
+    writeTree(root, {
+      'kinds/chunker/v1.yaml': readFileSync(join(FIXTURE_KINDS, 'chunker/v1.yaml'), 'utf8'),
+      'kinds/chunker/schemas/chunk.input.json': readFileSync(
+        join(FIXTURE_KINDS, 'chunker/schemas/chunk.input.json'),
+        'utf8',
+      ),
+      'kinds/chunker/schemas/chunk.output.json': readFileSync(
+        join(FIXTURE_KINDS, 'chunker/schemas/chunk.output.json'),
+        'utf8',
+      ),
+    });
+    const gen = await cli(['codegen', 'kinds/chunker/v1.yaml', '--out', 'gen'], { cwd: root });
+    expect(gen.code).toBe(0);
+    expect(readFileSync(join(root, 'gen/kinds/chunker/v1.ts'), 'utf8')).toContain(
+      'export interface ChunkerPlugin',
+    );
+    expect(
+      (await cli(['codegen', 'kinds/chunker/v1.yaml', '--out', 'gen', '--check'], { cwd: root }))
+        .code,
+    ).toBe(0);
+    const schema = join(root, 'kinds/chunker/schemas/chunk.input.json');
+    writeFileSync(schema, readFileSync(schema, 'utf8').replace('"text"', '"body"'));
+    const stale = await cli(['codegen', 'kinds/chunker/v1.yaml', '--out', 'gen', '--check'], {
+      cwd: root,
+    });
+    expect(stale.code).toBe(1);
+    expect(stale.stderr + stale.stdout).toMatch(/stale|changed|differs/i);
+  });
+
+  it('without files or --out it is a usage error', async () => {
+    expect((await cli(['codegen'])).code).toBe(2);
+  });
+});
+
+describe('init', () => {
+  it('scaffolds a tool plugin that validates, lists and answers calls as generated', async () => {
+    const root = tempDir();
+    const made = await cli(['init', 'tool', 'my-echo', '--json'], { cwd: root });
+    expect(made.code).toBe(0);
+    expect(made.json()).toMatchObject({
+      kind: 'tool',
+      name: 'my-echo',
+      runtime: 'in_process',
+      files: ['dagstack.toml', 'plugin.js'],
+    });
+    expect((await cli(['validate', 'plugins/my-echo'], { cwd: root })).code).toBe(0);
+    expect((await cli(['list', 'plugins', '--setup'], { cwd: root })).code).toBe(0);
+    const schema = await cli(['call', 'tool', 'get_schema', '--plugins', 'plugins', '--json'], {
+      cwd: root,
+    });
+    expect(schema.json<{ plugin: string; value: { name: string }[] }[]>()[0]?.value[0]?.name).toBe(
+      'echo',
+    );
+    const call = await cli(
+      [
+        'call',
+        'tool',
+        'execute',
+        '--plugins',
+        'plugins',
+        '--input',
+        '{"function":"echo","args":{"text":"yo"}}',
+        '--json',
+      ],
+      { cwd: root },
+    );
+    expect(call.json()).toEqual({ result: 'yo' });
+  });
+
+  it('a kind from --kinds gets its hooks with outputs valid for the output schema', async () => {
+    const root = tempDir();
+    expect(
+      (
+        await cli(['init', 'chunker', 'splitter', '--kinds', FIXTURE_KINDS, '--dir', 'p'], {
+          cwd: root,
+        })
+      ).code,
+    ).toBe(0);
+    const source = readFileSync(join(root, 'p/splitter/plugin.js'), 'utf8');
+    expect(source).toContain('chunk(input, call)');
+    expect(source).toContain('export class SplitterPlugin');
+    const run = await cli(
+      [
+        'call',
+        'chunker',
+        'chunk',
+        '--plugins',
+        'p',
+        '--kinds',
+        FIXTURE_KINDS,
+        '--input',
+        '{"text":"x","max_size":1}',
+        '--json',
+      ],
+      { cwd: root },
+    );
+    expect(run.code).toBe(0);
+    expect(run.json()).toEqual({ chunks: [] });
+  });
+
+  it('refuses an existing folder (1) unless --force; bad names and runtimes are usage errors (2)', async () => {
+    const root = tempDir();
+    expect((await cli(['init', 'tool', 'twice'], { cwd: root })).code).toBe(0);
+    const again = await cli(['init', 'tool', 'twice'], { cwd: root });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('--force');
+    expect((await cli(['init', 'tool', 'twice', '--force'], { cwd: root })).code).toBe(0);
+    const badName = await cli(['init', 'tool', 'Bad Name!'], { cwd: root });
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toContain('name');
+    expect(
+      (await cli(['init', 'tool', 'x', '--runtime', 'carrier_pigeon'], { cwd: root })).code,
+    ).toBe(2);
+    expect((await cli(['init', 'tool'], { cwd: root })).code).toBe(2);
+  });
+});
+
+function prefix(dir: string, files: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(files).map(([k, v]) => [`${dir}/${k}`, v]));
+}
