@@ -28,9 +28,22 @@ function reportDirs() {
 // the report of every cached test task it replays.
 for (const dir of reportDirs()) rmSync(join(dir, REPORT), { force: true });
 
+// At most 3 tasks at once: the suites spawn real processes and servers, and
+// ten of them at a time on a 2-core machine turn generous limits into timeouts.
 const turbo = spawnSync(
   'pnpm',
-  ['exec', 'turbo', 'run', 'build', 'typecheck', 'lint', 'lint:root', 'test', '--continue'],
+  [
+    'exec',
+    'turbo',
+    'run',
+    'build',
+    'typecheck',
+    'lint',
+    'lint:root',
+    'test',
+    '--continue',
+    '--concurrency=3',
+  ],
   { cwd: root, stdio: 'inherit', env: { TURBO_TELEMETRY_DISABLED: '1', ...process.env } },
 );
 

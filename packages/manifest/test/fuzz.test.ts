@@ -80,7 +80,8 @@ function checkProblems(problems: readonly ManifestProblem[]): void {
   }
 }
 
-describe('fuzzing the manifest loader', () => {
+// Generous limit: 10,000 runs take ~4 s alone but far longer on a loaded 2-core CI box.
+describe('fuzzing the manifest loader', { timeout: 180_000 }, () => {
   it(`validateManifest never throws on ${RUNS} arbitrary values and manifest-like objects`, () => {
     let accepted = 0;
     let rejected = 0;

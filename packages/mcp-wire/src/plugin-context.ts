@@ -84,6 +84,7 @@ export function remoteRegistryView(plugin: string): RegistryView {
   return {
     list: () => [],
     get: () => undefined,
+    find: () => [],
     call: () =>
       Promise.reject(
         new PluginRegistryError('cannot call other plugins from behind the MCP wire', {

@@ -121,6 +121,7 @@ export type {
   PluginContext,
   PluginHandle,
   PluginInfo,
+  RegistryCallOptions,
   RegistryView,
   RuntimeAdapter,
   RuntimeLoadOptions,

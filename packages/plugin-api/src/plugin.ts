@@ -58,13 +58,24 @@ export interface RegistryView {
   list(kind: string): readonly PluginInfo[];
   /** One plugin, or `undefined`. */
   get(kind: string, name: string): PluginInfo | undefined;
+  /** Every plugin named `name`, whatever its kind (sorted by kind). @since 0.2.0 */
+  find(name: string): readonly PluginInfo[];
   /** Call a hook through the registry (dispatch class from the kind's hookspec). */
-  call(
-    kind: string,
-    hook: string,
-    input: unknown,
-    options?: { metadata?: CallMetadata },
-  ): Promise<unknown>;
+  call(kind: string, hook: string, input: unknown, options?: RegistryCallOptions): Promise<unknown>;
+}
+
+/**
+ * Options of {@link RegistryView.call}: a subset of the host's dispatch options.
+ * @since 0.1.0
+ */
+export interface RegistryCallOptions {
+  readonly metadata?: CallMetadata;
+  /** Call this plugin of the kind by name, bypassing selection. @since 0.2.0 */
+  readonly target?: string;
+  /** Limit for the call in milliseconds (`HookTimeout`). @since 0.2.0 */
+  readonly timeoutMs?: number;
+  /** Cancellation (`HookCancelled`). @since 0.2.0 */
+  readonly signal?: AbortSignal;
 }
 
 /**

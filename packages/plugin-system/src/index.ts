@@ -55,6 +55,7 @@ export type {
   PluginState,
   ProgressEvent,
   ProgressSink,
+  RegistryCallOptions,
   RegistryView,
   ResourceContainer,
   ResourcesSpec,

@@ -23,6 +23,7 @@ import {
   PluginRegistryError,
   type PluginState,
   PluginUnavailable,
+  type RegistryCallOptions,
   type RegistryView,
   type Runtime,
   type RuntimeAdapter,
@@ -231,6 +232,8 @@ export class PluginRegistry {
   #unsubscribeConfig: (() => void) | undefined;
   /** While true, state changes do not re-publish to dispatch (setupAll/teardownAll do it per group). */
   #batching = false;
+  /** Set up during a start group, published to dispatch before they are `ready`. */
+  readonly #pendingReady = new Set<PluginRecord>();
 
   constructor(options: PluginRegistryOptions = {}) {
     this.#options = options;
@@ -634,9 +637,9 @@ export class PluginRegistry {
     this.#batching = true;
     try {
       for (const group of groups) {
+        // Publishes each group to dispatch before the next one starts, so
+        // later groups may call these plugins from their setup.
         await this.#startGroup(group, order, started);
-        // Later groups may call these plugins from their setup.
-        this.#refreshDispatch();
       }
     } finally {
       this.#batching = false;
@@ -683,9 +686,20 @@ export class PluginRegistry {
     const loaded = await Promise.all(runnable.map((record) => this.#load(record)));
     await Promise.all(
       runnable.map(async (record, i) => {
-        if (loaded[i] === true && (await this.#setup(record))) completed.push(record.key);
+        if (loaded[i] === true && (await this.#setup(record, true))) completed.push(record.key);
       }),
     );
+    // Publish the group to dispatch first, then announce `ready`: a listener
+    // (or a poller of status()) that calls a plugin the moment it is ready
+    // must find it callable.
+    if (this.#pendingReady.size > 0) {
+      this.#refreshDispatch();
+      for (const record of [...this.#pendingReady]) {
+        this.#pendingReady.delete(record);
+        this.#setState(record, 'ready');
+        this.#startHealth(record);
+      }
+    }
     if (completed.length > 0) order.push(completed);
     started.push(...completed.map((k) => (this.#records.get(k) as PluginRecord).manifest.name));
   }
@@ -780,7 +794,7 @@ export class PluginRegistry {
     }
   }
 
-  async #setup(record: PluginRecord): Promise<boolean> {
+  async #setup(record: PluginRecord, deferReady = false): Promise<boolean> {
     const m = record.manifest;
     const limitMs = this.#startLimitMs(record);
     try {
@@ -797,8 +811,12 @@ export class PluginRegistry {
             timeoutMs: limitMs,
           }),
       );
-      this.#setState(record, 'ready');
-      this.#startHealth(record);
+      if (deferReady && record.state === 'starting') {
+        this.#pendingReady.add(record);
+      } else {
+        this.#setState(record, 'ready');
+        this.#startHealth(record);
+      }
       return true;
     } catch (error) {
       return this.#fail(record, error, 'setup');
@@ -1009,7 +1027,11 @@ export class PluginRegistry {
         const r = this.#records.get(keyOf(kind, name));
         return r === undefined ? undefined : { name, kind, state: r.state, manifest: r.manifest };
       },
-      call: (kind: string, hook: string, input: unknown, options?: { metadata?: CallMetadata }) =>
+      find: (name: string): readonly PluginInfo[] =>
+        (this.#byName.get(name) ?? [])
+          .map((r) => ({ name, kind: r.manifest.kind, state: r.state, manifest: r.manifest }))
+          .sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0)),
+      call: (kind: string, hook: string, input: unknown, options?: RegistryCallOptions) =>
         this.call(kind, hook, input, options),
     };
   }
@@ -1192,7 +1214,8 @@ export class PluginRegistry {
     const byKind = new Map<string, DispatchCandidate[]>();
     const middleware: Middleware[] = [];
     const live = (r: PluginRecord): boolean =>
-      (r.state === 'ready' || r.state === 'degraded') && r.handle !== undefined;
+      (r.state === 'ready' || r.state === 'degraded' || this.#pendingReady.has(r)) &&
+      r.handle !== undefined;
     for (const record of this.#records.values()) {
       const include = live(record) || (preview?.includes(record) ?? false);
       if (!byKind.has(record.manifest.kind)) byKind.set(record.manifest.kind, []);

@@ -118,6 +118,69 @@ describe('start and stop order', () => {
   });
 });
 
+describe('ready means callable', () => {
+  it('a plugin is in dispatch when its ready event fires, even while its start group is still running', async () => {
+    // fast and slow have no dependencies: one start group. fast is set up
+    // long before slow; a listener calls fast the moment it is ready.
+    const { registry } = await setup([{ name: 'fast' }, { name: 'slow' }], {
+      slow: { setupDelayMs: 300 },
+    });
+    const calls: Promise<unknown>[] = [];
+    registry.on('state', (change) => {
+      if (change.to === 'ready') {
+        calls.push(
+          registry.call('tool', 'execute', { msg: `hi ${change.name}` }, { target: change.name }),
+        );
+      }
+    });
+    await registry.setupAll();
+    const results = await Promise.allSettled(calls);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect(
+      results.map((r) =>
+        r.status === 'fulfilled' ? (r.value as { plugin: string }[])[0] : r.reason,
+      ),
+    ).toEqual([
+      { plugin: 'fast', value: { echoed: 'hi fast', plugin: 'fast', tenant: null } },
+      { plugin: 'slow', value: { echoed: 'hi slow', plugin: 'slow', tenant: null } },
+    ]);
+    await registry.teardownAll();
+  });
+});
+
+describe('the registry view a plugin gets in setup', () => {
+  it('finds plugins by name across kinds and calls one by target', async () => {
+    const caller = `export class Caller {
+  async setup(ctx) {
+    const journal = ctx.resources.get('journal');
+    journal.push(JSON.stringify(ctx.registry.find('beta').map((p) => [p.kind, p.name, p.state])));
+    journal.push(JSON.stringify(ctx.registry.find('nobody')));
+    const out = await ctx.registry.call('tool', 'execute', { msg: 'x' }, { target: 'beta', timeoutMs: 5000 });
+    journal.push(JSON.stringify(out));
+  }
+}`;
+    const { registry, journal } = await setup([
+      { name: 'alpha' },
+      { name: 'beta' },
+      {
+        name: 'caller',
+        kind: 'app',
+        dependsOn: ['alpha', 'beta'],
+        source: caller,
+        entryPoint: 'plugin:Caller',
+      },
+    ]);
+    await registry.setupAll();
+    expect(states(registry)).toEqual({ alpha: 'ready', beta: 'ready', caller: 'ready' });
+    expect(journal.filter((line) => line.startsWith('[') || line.startsWith('{'))).toEqual([
+      JSON.stringify([['tool', 'beta', 'ready']]),
+      JSON.stringify([]),
+      JSON.stringify([{ plugin: 'beta', value: { echoed: 'x', plugin: 'beta', tenant: null } }]),
+    ]);
+    await registry.teardownAll();
+  });
+});
+
 describe('failures during start', () => {
   it('marks a failed plugin and everything depending on it unavailable; the rest start', async () => {
     const { registry } = await setup(
