@@ -4,6 +4,7 @@ import { CALL_USAGE, callCommand } from './commands/call.js';
 import { CODEGEN_USAGE, codegenCommand } from './commands/codegen.js';
 import { INIT_USAGE, initCommand } from './commands/init.js';
 import { LIST_USAGE, listCommand } from './commands/list.js';
+import { SERVE_USAGE, serveCommand } from './commands/serve.js';
 import { VALIDATE_USAGE, validateCommand } from './commands/validate.js';
 import { type CliIo, describeError, EXIT, errorJson, UsageError, writeJson } from './io.js';
 
@@ -11,6 +12,7 @@ const USAGES: Readonly<Record<string, string>> = {
   validate: VALIDATE_USAGE,
   list: LIST_USAGE,
   call: CALL_USAGE,
+  serve: SERVE_USAGE,
   codegen: CODEGEN_USAGE,
   init: INIT_USAGE,
 };
@@ -23,6 +25,7 @@ Commands:
   list <dir>... [--setup]         discover plugins (and start/stop them)
   call <kind> <hook> --plugins <dir> [--input <json>|@file] [--meta k=v]...
                                   dispatch one hook call through a registry
+  serve <dir>... --stdio           serve the registry's hooks as MCP tools
   codegen <kind.yaml>... --out <dir> [--check]
                                   generate types and KindSpecs from hookspecs
   init <kind> <name> [--dir plugins]
@@ -137,6 +140,29 @@ export async function runCli(argv: readonly string[], io?: CliIo): Promise<numbe
           ...(values.name === undefined ? {} : { name: values.name }),
           ...(values.timeout === undefined ? {} : { timeout: values.timeout }),
           ...(values.dispatch === undefined ? {} : { dispatch: values.dispatch }),
+          ...(logLevel === undefined ? {} : { logLevel }),
+        });
+      }
+      case 'serve': {
+        const { values, positionals } = parseArgs({
+          args: [...rest],
+          options: {
+            ...COMMON,
+            stdio: { type: 'boolean', default: false },
+            http: { type: 'boolean', default: false },
+            kinds: { type: 'string', multiple: true },
+            'no-dispatch-tools': { type: 'boolean', default: false },
+          },
+          allowPositionals: true,
+        });
+        json = values.json;
+        if (values.help) return help(out, usage);
+        const logLevel = logLevelOf(values['log-level']);
+        return await serveCommand(out, positionals, {
+          stdio: values.stdio,
+          http: values.http,
+          dispatchTools: !values['no-dispatch-tools'],
+          kindDirs: values.kinds ?? [],
           ...(logLevel === undefined ? {} : { logLevel }),
         });
       }

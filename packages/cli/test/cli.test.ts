@@ -2,8 +2,9 @@
 // real plugin folders on disk.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { cli, FIXTURE_KINDS, plugin, tempDir, writeTree } from './helpers.js';
+import { cli, FIXTURE_KINDS, PACKAGE_DIR, plugin, tempDir, writeTree } from './helpers.js';
 
 const TOOL_BODY = `
   get_schema() { return [{ name: 'upper', description: 'Upper-cases text.', parameters: { type: 'object' } }]; }
@@ -40,7 +41,7 @@ describe('top level', () => {
   });
 
   it('each command has --help', async () => {
-    for (const command of ['validate', 'list', 'call', 'codegen', 'init']) {
+    for (const command of ['validate', 'list', 'call', 'serve', 'codegen', 'init']) {
       const run = await cli([command, '--help']);
       expect(run.code, command).toBe(0);
       expect(run.stdout, command).toContain(`dagstack-plugins ${command}`);
@@ -390,6 +391,58 @@ describe('call', () => {
         { text: 'ef', offset: 4 },
       ],
     });
+  });
+});
+
+describe('mcp_stdio plugins', () => {
+  it('list --setup and call reach a plugin served over stdio by a real child process', async () => {
+    const dist = pathToFileURL(join(PACKAGE_DIR, '../runtime-mcp-stdio/dist/index.js')).href;
+    const root = writeTree(tempDir(), {
+      'upper/dagstack.toml': `[plugin]
+schema_version = "1"
+name = "upper"
+kind = "tool"
+kind_api_version = "1"
+core_version = ">=0.1.0,<1.0.0"
+runtime = "mcp_stdio"
+
+[plugin.mcp_stdio]
+command = ["node", "server.mjs"]
+`,
+      'upper/server.mjs': `import { servePlugin } from '${dist}';
+import { KIND_SPEC } from '${pathToFileURL(join(PACKAGE_DIR, '../plugin-system/dist/generated/kinds/tool/v1.js')).href}';
+class Upper {
+  get_schema() { return [{ name: 'upper', description: 'Upper-cases.', parameters: { type: 'object' } }]; }
+  execute({ args }, call) { return { result: String(args.text).toUpperCase(), pid: process.pid, tenant: call.metadata.tenant_id ?? null }; }
+}
+await servePlugin(new Upper(), KIND_SPEC, { transport: 'stdio' });
+`,
+    });
+    const listed = await cli(['list', '.', '--setup', '--json'], { cwd: root });
+    expect(listed.code).toBe(0);
+    expect(
+      listed.json<{ plugins: { name: string; runtime: string; state: string }[] }>().plugins,
+    ).toEqual([expect.objectContaining({ name: 'upper', runtime: 'mcp_stdio', state: 'ready' })]);
+    const run = await cli(
+      [
+        'call',
+        'tool',
+        'execute',
+        '--plugins',
+        '.',
+        '--input',
+        '{"function":"upper","args":{"text":"wire"}}',
+        '--meta',
+        'tenant_id=acme',
+        '--json',
+      ],
+      { cwd: root },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const out = run.json<{ result: string; pid: number; tenant: string }>();
+    expect(out).toMatchObject({ result: 'WIRE', tenant: 'acme' });
+    expect(out.pid).not.toBe(process.pid);
   });
 });
 

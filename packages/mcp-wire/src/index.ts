@@ -32,6 +32,8 @@ export type { WireMeta } from './metadata.js';
 export { decodeMetadata, encodeMetadata } from './metadata.js';
 export type { JsonLineLevel } from './plugin-context.js';
 export { createJsonLineLogger } from './plugin-context.js';
+export type { RegistryServerOptions, ServedRegistry } from './registry-server.js';
+export { createRegistryServer } from './registry-server.js';
 export type { PluginServer, PluginServerOptions, ServeTarget } from './server.js';
 export { createPluginServer, unservableHooks } from './server.js';
 export type { SetupParams, WireSessionOptions } from './session.js';

@@ -15,4 +15,4 @@ export type {
 } from './runtime.js';
 export { createMcpStdioRuntime } from './runtime.js';
 export type { ServedPlugin, ServePluginOptions } from './serve.js';
-export { servePlugin } from './serve.js';
+export { guardStdout, servePlugin } from './serve.js';

@@ -40,9 +40,11 @@ type WriteFn = typeof process.stdout.write;
 /**
  * Keep the protocol stream clean: anything the plugin (or a library it uses)
  * writes to `process.stdout` goes to stderr; only the transport writes to the
- * real stdout. Returns the protocol writer.
+ * real stdout. Returns the protocol writer. For servers of one's own on
+ * stdio (a registry served by the CLI); `servePlugin` calls it itself.
+ * @since 0.1.0
  */
-function guardStdout(): Writable {
+export function guardStdout(): Writable {
   const stdout = process.stdout;
   const realWrite = stdout.write.bind(stdout) as WriteFn;
   const toStderr = ((chunk: unknown, encoding?: unknown, callback?: unknown) =>

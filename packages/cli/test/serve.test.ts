@@ -1,0 +1,105 @@
+// `dagstack-plugins serve --stdio` as an MCP client meets it: the built
+// executable in a real child process, driven by the SDK's own Client, with a
+// governance middleware plugin applied to every call.
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PACKAGE_DIR, plugin, tempDir, writeTree } from './helpers.js';
+
+const BIN = join(PACKAGE_DIR, 'dist/bin.js');
+const clients: Client[] = [];
+afterEach(async () => {
+  // Closing the client closes the child's stdin; the transport kills it if it lingers.
+  for (const client of clients.splice(0)) await client.close();
+});
+
+function tree(): string {
+  return writeTree(tempDir(), {
+    ...prefixed(
+      'calc',
+      plugin(
+        { name: 'calc', kind: 'tool' },
+        `get_schema() { return [{ name: 'add', description: 'Adds a and b.', parameters: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } } } }]; }
+  execute({ function: fn, args }, call) {
+    console.log('noise that must not reach the protocol stream');
+    return { result: args.a + args.b, tenant: call.metadata.tenant_id ?? null };
+  }`,
+      ),
+    ),
+    'governance/dagstack.toml': `[plugin]
+schema_version = "1"
+name = "governance"
+kind = "horizontal_middleware"
+kind_api_version = "1"
+core_version = ">=0.1.0,<1.0.0"
+runtime = "in_process"
+entry_point = "plugin:Governance"
+priority = 1000
+
+[plugin.chain_wrap]
+kinds = ["tool"]
+hooks = ["execute"]
+`,
+    'governance/plugin.js': `export class Governance {
+  before(call, args) {
+    if (call.metadata.tenant_id === undefined) throw new Error('tenant_id is required');
+    return args;
+  }
+}
+`,
+  });
+}
+
+async function serve(dir: string): Promise<{ client: Client; stderr: () => string }> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, 'serve', dir, '--stdio'],
+    stderr: 'pipe',
+  });
+  let err = '';
+  transport.stderr?.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const client = new Client({ name: 'serve-test', version: '1.0.0' });
+  await client.connect(transport);
+  clients.push(client);
+  return { client, stderr: () => err };
+}
+
+describe('serve --stdio', () => {
+  it('lists the hooks of the registry as MCP tools and calls them through the middleware', async () => {
+    const { client, stderr } = await serve(tree());
+    const names = (await client.listTools()).tools.map((t) => t.name).sort();
+    expect(names).toEqual(['tool.calc.execute.add', 'tool.execute']);
+
+    const ok = await client.callTool({
+      name: 'tool.calc.execute.add',
+      arguments: { a: 2, b: 40 },
+      _meta: { 'dagstack.dev/metadata': { tenant_id: 'acme' } },
+    });
+    expect(ok.isError).toBeFalsy();
+    expect(ok.structuredContent).toEqual({ result: 42, tenant: 'acme' });
+
+    const denied = await client.callTool({
+      name: 'tool.calc.execute.add',
+      arguments: { a: 1, b: 1 },
+    });
+    expect(denied.isError).toBe(true);
+    expect(JSON.stringify(denied.content)).toContain('tenant_id is required');
+
+    // The plugin's console.log went to stderr, not into the protocol stream.
+    expect(stderr()).toContain('noise that must not reach the protocol stream');
+    expect(stderr()).toContain('2 plugin(s) ready');
+  });
+
+  it('without --stdio (or with --http, not yet available) it is a usage error', async () => {
+    const { cli } = await import('./helpers.js');
+    expect((await cli(['serve', '.'])).code).toBe(2);
+    expect((await cli(['serve'])).code).toBe(2);
+  });
+});
+
+function prefixed(dir: string, files: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(files).map(([k, v]) => [`${dir}/${k}`, v]));
+}

@@ -1,0 +1,278 @@
+import {
+  DEFAULT_TOOL_NAME_TEMPLATE,
+  type HookSpec,
+  type JsonObject,
+  type KindSpec,
+  type Logger,
+  NOOP_LOGGER,
+  type PluginState,
+} from '@dagstack/plugin-api';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+} from '@modelcontextprotocol/sdk/types.js';
+import { CATALOGUE_HOOK, DEFAULT_MAX_MESSAGE_BYTES } from './constants.js';
+import { describeError, toolErrorResult } from './errors.js';
+import { decodeMetadata, type WireMeta } from './metadata.js';
+import { functionOf, isObjectSchema, planHook, type WireHook } from './tool-names.js';
+import { decodeInput, encodeOutput } from './values.js';
+
+/**
+ * What {@link createRegistryServer} needs of a registry: structural, so this
+ * package never imports `@dagstack/plugin-registry` (a `PluginRegistry`
+ * fits through a three-line adapter).
+ * @since 0.1.0
+ */
+export interface ServedRegistry {
+  /** Every registered plugin with its state (only `ready`/`degraded` ones are served). */
+  plugins(): readonly {
+    readonly name: string;
+    readonly kind: string;
+    readonly state: PluginState;
+  }[];
+  /** The hookspec of a kind, when the host registered one. */
+  kindSpec(kind: string): KindSpec | undefined;
+  /** Dispatch through the registry: middleware, validation, timeouts apply. */
+  call(
+    kind: string,
+    hook: string,
+    input: unknown,
+    options: {
+      readonly target?: string;
+      readonly metadata?: Readonly<Record<string, unknown>>;
+      readonly signal?: AbortSignal;
+    },
+  ): Promise<unknown>;
+}
+
+/** Options of {@link createRegistryServer}. @since 0.1.0 */
+export interface RegistryServerOptions {
+  /** Server name in `initialize`. @default "dagstack-registry" */
+  readonly name?: string;
+  readonly version?: string;
+  /**
+   * Also expose one tool per `(kind, hook)`, named `{kind}.{hook}`, that
+   * dispatches with the kind's class (singleton selection, broadcast, chain,
+   * capability) instead of targeting one plugin. @default true
+   */
+  readonly dispatchTools?: boolean;
+  readonly logger?: Logger;
+  /** Bound of one outgoing result in bytes. @default 16 MiB */
+  readonly maxMessageBytes?: number;
+}
+
+/** One served tool: which call it makes. */
+interface Route {
+  readonly kind: string;
+  readonly hook: string;
+  /** Plugin to target; absent for a dispatch tool. */
+  readonly plugin?: string;
+  /** For function-templated hooks. */
+  readonly wire?: WireHook;
+}
+
+const SERVED_STATES: ReadonlySet<PluginState> = new Set(['ready', 'degraded']);
+
+function publishedSchema(schema: JsonObject | undefined): Record<string, unknown> {
+  if (!isObjectSchema(schema)) return { type: 'object' };
+  const { $schema: _dropped, ...rest } = schema as JsonObject;
+  return rest;
+}
+
+function hooksOf(spec: KindSpec | undefined): readonly HookSpec[] {
+  return spec?.hooks.filter((h) => h.mcp_exposed !== false) ?? [];
+}
+
+/**
+ * Serve a whole registry as one MCP server: every `mcp_exposed` hook of
+ * every ready plugin is a tool named by its kind's template (per function
+ * for `{function}` templates, listed through the plugin's `get_schema`), and
+ * optionally one dispatch tool per `(kind, hook)`. Calls go through
+ * `registry.call`, so middleware, validation and metadata (from `_meta`)
+ * apply exactly as for in-process callers. Connect the returned server to
+ * any SDK transport (stdio, Streamable HTTP).
+ * @since 0.1.0
+ */
+export function createRegistryServer(
+  registry: ServedRegistry,
+  options: RegistryServerOptions = {},
+): Server {
+  const logger = options.logger ?? NOOP_LOGGER;
+  const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const dispatchTools = options.dispatchTools ?? true;
+  const server = new Server(
+    { name: options.name ?? 'dagstack-registry', version: options.version ?? '0.0.0' },
+    { capabilities: { tools: {} } },
+  );
+
+  /** Build the tool list and the routes behind it (fresh each time: plugins come and go). */
+  const catalogue = async (
+    signal: AbortSignal,
+  ): Promise<{ tools: Record<string, unknown>[]; routes: Map<string, Route> }> => {
+    const tools: Record<string, unknown>[] = [];
+    const routes = new Map<string, Route>();
+    const add = (name: string, route: Route, tool: Record<string, unknown>): void => {
+      if (routes.has(name)) {
+        logger.warn('duplicate MCP tool name left out', { tool: name, kind: route.kind });
+        return;
+      }
+      routes.set(name, route);
+      tools.push({ name, ...tool });
+    };
+    const live = registry.plugins().filter((p) => SERVED_STATES.has(p.state));
+    const kinds = [...new Set(live.map((p) => p.kind))].sort();
+    for (const kind of kinds) {
+      const spec = registry.kindSpec(kind);
+      for (const hook of hooksOf(spec)) {
+        const schemas = {
+          inputSchema: publishedSchema(hook.input_schema),
+          ...(isObjectSchema(hook.output_schema)
+            ? { outputSchema: publishedSchema(hook.output_schema) }
+            : {}),
+        };
+        if (dispatchTools) {
+          add(
+            `${kind}.${hook.name}`,
+            { kind, hook: hook.name },
+            {
+              description: `${hook.description?.trim() ?? `${kind}.${hook.name}`} (dispatched as ${hook.dispatch} over every ${kind} plugin)`,
+              ...schemas,
+            },
+          );
+        }
+        for (const plugin of live.filter((p) => p.kind === kind)) {
+          const wire = planHook(
+            {
+              ...hook,
+              mcp_tool_name_template: hook.mcp_tool_name_template ?? DEFAULT_TOOL_NAME_TEMPLATE,
+            },
+            kind,
+            plugin.name,
+          );
+          if (!wire.perFunction) {
+            add(
+              wire.toolName as string,
+              { kind, hook: hook.name, plugin: plugin.name },
+              {
+                ...(hook.description === undefined ? {} : { description: hook.description.trim() }),
+                ...schemas,
+              },
+            );
+            continue;
+          }
+          // One tool per function the plugin lists.
+          let functions: unknown;
+          try {
+            functions = await registry.call(
+              kind,
+              CATALOGUE_HOOK,
+              {},
+              { target: plugin.name, signal },
+            );
+          } catch (error) {
+            logger.warn('could not list the functions of a plugin', {
+              plugin: plugin.name,
+              kind,
+              error: error instanceof Error ? error.message : String(error),
+            });
+            continue;
+          }
+          // A targeted broadcast returns [{ plugin, value }]; a direct call the list.
+          const list = Array.isArray(functions)
+            ? functions.length > 0 &&
+              typeof functions[0] === 'object' &&
+              functions[0] !== null &&
+              'plugin' in functions[0] &&
+              'value' in functions[0]
+              ? (functions[0] as { value: unknown }).value
+              : functions
+            : [];
+          for (const fn of (Array.isArray(list) ? list : []) as {
+            name?: unknown;
+            description?: unknown;
+            parameters?: unknown;
+          }[]) {
+            if (typeof fn?.name !== 'string') continue;
+            add(
+              `${wire.functionPrefix}${fn.name}${wire.functionSuffix}`,
+              { kind, hook: hook.name, plugin: plugin.name, wire },
+              {
+                ...(typeof fn.description === 'string' ? { description: fn.description } : {}),
+                inputSchema: publishedSchema(fn.parameters as JsonObject | undefined),
+                ...(isObjectSchema(hook.output_schema)
+                  ? { outputSchema: publishedSchema(hook.output_schema) }
+                  : {}),
+              },
+            );
+          }
+        }
+      }
+    }
+    return { tools, routes };
+  };
+
+  // The catalogue is rebuilt only when the set of served plugins changes
+  // (function lists come from get_schema calls, too slow to repeat per call).
+  let cached: { key: string; built: ReturnType<typeof catalogue> } | undefined;
+  const current = (): ReturnType<typeof catalogue> => {
+    const key = JSON.stringify(
+      registry
+        .plugins()
+        .filter((p) => SERVED_STATES.has(p.state))
+        .map((p) => [p.kind, p.name]),
+    );
+    if (cached?.key !== key) {
+      const built = catalogue(new AbortController().signal);
+      cached = { key, built };
+      // A failed build is not kept.
+      built.catch(() => {
+        if (cached?.built === built) cached = undefined;
+      });
+    }
+    return cached.built;
+  };
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    const { tools } = await current();
+    return { tools } as never;
+  });
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const { routes } = await current();
+    const route = routes.get(request.params.name);
+    if (route === undefined) {
+      throw new McpError(ErrorCode.InvalidParams, `Tool ${request.params.name} not found`);
+    }
+    const meta = request.params._meta as WireMeta | undefined;
+    const fn = route.wire === undefined ? undefined : functionOf(route.wire, request.params.name);
+    const input =
+      fn === undefined
+        ? decodeInput(request.params.arguments, meta)
+        : { function: fn, args: request.params.arguments ?? {} };
+    const site = { plugin: route.plugin ?? '*', kind: route.kind, hook: route.hook };
+    try {
+      const output = await registry.call(route.kind, route.hook, input, {
+        ...(route.plugin === undefined ? {} : { target: route.plugin }),
+        metadata: decodeMetadata(meta),
+        signal: extra.signal,
+      });
+      const { result, text } = encodeOutput(output);
+      if (text.length * 3 + 4096 > maxBytes && Buffer.byteLength(text) + 4096 > maxBytes) {
+        return toolErrorResult({
+          name: 'MessageTooLarge',
+          code: 'MESSAGE_TOO_LARGE',
+          message: `the output of ${route.kind}.${route.hook} is ${Buffer.byteLength(text)} bytes of JSON, over the message limit of ${maxBytes} bytes`,
+          ...site,
+        }) as never;
+      }
+      return result as never;
+    } catch (error) {
+      return toolErrorResult(describeError(error, site)) as never;
+    }
+  });
+
+  return server;
+}
