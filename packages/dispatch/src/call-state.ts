@@ -1,5 +1,12 @@
 import type { CallMetadata, HookCall } from '@dagstack/plugin-api';
 import { HookCancelled, HookTimeout } from '@dagstack/plugin-api';
+import { EMPTY_METADATA } from './json.js';
+
+/** What the calls of one dispatch share: its metadata and its signal. */
+export interface SharedCallState {
+  readonly metadata: CallMetadata;
+  readonly signal: AbortSignal;
+}
 
 /**
  * State shared by every plugin call of one dispatch: metadata, the abort
@@ -9,7 +16,7 @@ import { HookCancelled, HookTimeout } from '@dagstack/plugin-api';
  * creating one costs microseconds in Node 20, more than the rest of a
  * dispatch together.
  */
-export class CallState {
+export class CallState implements SharedCallState {
   readonly metadata: CallMetadata;
   /** The plugin running now in a sequential class (singleton, capability, chain). */
   current: string | undefined = undefined;
@@ -48,24 +55,36 @@ export class CallState {
  * on the prototype that creates the signal on first read: a runtime adapter
  * that copies a call must copy it explicitly (`{ ...call, signal: call.signal }`),
  * since object spread copies own properties only.
+ *
+ * With a shared state the signal is the dispatch's shared one (it aborts
+ * on timeout, cancellation or a fail-fast failure). Without one (the hot
+ * paths, where nothing can abort the call) the call owns a lazily created
+ * signal that never aborts. One class either way, so every plugin sees the
+ * same object shape.
  */
 export class PluginCall implements HookCall {
   readonly kind: string;
   readonly name: string;
   readonly hook: string;
   readonly metadata: CallMetadata;
-  readonly #state: CallState;
+  /** The dispatch's shared state, or this call's own controller once its signal was read. */
+  #source: SharedCallState | AbortController | undefined;
 
-  constructor(state: CallState, kind: string, name: string, hook: string) {
+  constructor(state: SharedCallState | undefined, kind: string, name: string, hook: string) {
     this.kind = kind;
     this.name = name;
     this.hook = hook;
-    this.metadata = state.metadata;
-    this.#state = state;
+    this.metadata = state === undefined ? EMPTY_METADATA : state.metadata;
+    this.#source = state;
   }
 
   get signal(): AbortSignal {
-    return this.#state.signal;
+    let source = this.#source;
+    if (source === undefined) {
+      source = new AbortController();
+      this.#source = source;
+    }
+    return source.signal;
   }
 
   /** JSON form (for MCP adapters and logs): the signal is not data. */

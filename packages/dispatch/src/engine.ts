@@ -14,7 +14,6 @@ import {
   DispatchMismatch,
   envKindSuffix,
   HookCancelled,
-  isPluginRegistryError,
   isStopChain,
   KindUnknown,
   MIDDLEWARE_PRIORITY_FLOOR,
@@ -34,6 +33,7 @@ import {
   selectorFromInput,
 } from './capability-index.js';
 import { HookValidationError } from './errors.js';
+import { chainCaller, collectCaller, firstResultCaller, singletonCaller } from './hot-path.js';
 import { EMPTY_METADATA, findJsonProblem, freezeMetadata } from './json.js';
 import {
   bandOf,
@@ -42,6 +42,8 @@ import {
   middlewareMatches,
   sortCandidates,
 } from './order.js';
+import type { HookPlan, HotCall } from './plan.js';
+import { isEmpty, names, noResult, wrapError } from './plan.js';
 import type {
   BestEffortResult,
   CollectEntry,
@@ -72,41 +74,6 @@ interface KindState {
   candidates: readonly DispatchCandidate[];
   /** Hook plans, built on first call and dropped on any change of the kind. */
   plans: Map<string, HookPlan>;
-}
-
-/** What a call of one `(kind, hook)` needs, computed once. */
-interface HookPlan {
-  readonly kind: string;
-  readonly hook: string;
-  readonly dispatch: DispatchClass;
-  readonly errorPolicy: ErrorPolicy;
-  /** Sorted candidates implementing the hook. */
-  readonly candidates: readonly DispatchCandidate[];
-  /** Sorted candidates of the kind (for messages). */
-  readonly all: readonly DispatchCandidate[];
-  readonly byName: ReadonlyMap<string, DispatchCandidate>;
-  /** Matching middleware, in `before` order. */
-  readonly middleware: readonly Middleware[];
-  readonly hasBefore: boolean;
-  readonly hasAfter: boolean;
-  /** The plugin `DAGSTACK_ACTIVE_<KIND>` names (singleton hooks). */
-  readonly envChoice: DispatchCandidate | undefined;
-  readonly validateInput: Validator | undefined;
-  readonly validateOutput: Validator | undefined;
-  /** Capability index, built on the first capability call. */
-  capability: CapabilityIndex | undefined;
-  /**
-   * Singleton fast path: the plugin to call first when nothing per call can
-   * change the choice (no middleware, validation, routing policy or
-   * governance filter). `undefined` when the slow path is needed.
-   */
-  readonly fast: DispatchCandidate | undefined;
-  /** Whether the fast plugin's empty result ends the call (explicit choice or only candidate). */
-  readonly fastTerminal: boolean;
-  /** Pre-bound result check of a terminal fast call (no per-call closure). */
-  readonly onFastResult: (result: unknown) => unknown;
-  /** Pre-bound error wrapper of the fast plugin. */
-  readonly onFastError: (error: unknown) => never;
 }
 
 type CheckedCall = (
@@ -140,14 +107,6 @@ export function callWithPolicy(
 
 function envNameOf(kind: string): string {
   return `DAGSTACK_ACTIVE_${envKindSuffix(kind)}`;
-}
-
-function isEmpty(value: unknown): boolean {
-  return value === undefined || value === null;
-}
-
-function names(list: readonly DispatchCandidate[]): string {
-  return list.length === 0 ? 'none' : list.map((c) => `"${c.name}"`).join(', ');
 }
 
 /** Run `before` from position `from`; synchronous until a middleware returns a promise. */
@@ -196,28 +155,15 @@ function runAfter(
   return value;
 }
 
-/** Every tried plugin of a singleton call returned null or undefined. */
-function noResult(plan: HookPlan, tried: readonly DispatchCandidate[]): KindUnknown {
-  return new KindUnknown(`no plugin returned a result for "${plan.hook}" (tried ${names(tried)})`, {
-    kind: plan.kind,
-    hook: plan.hook,
-    hint: 'a singleton hook must return a value: null and undefined count as no result (firstresult)',
-  });
-}
-
-/** A plugin's error as the caller sees it: registry errors pass, others are wrapped. */
-function wrapError(error: unknown, candidate: DispatchCandidate, plan: HookPlan): unknown {
-  if (isPluginRegistryError(error)) return error;
-  const isError = error instanceof Error;
-  const code = isError ? (error as { code?: unknown }).code : undefined;
-  return new PluginInvocationError(isError ? error.message : String(error), {
-    plugin: candidate.name,
-    kind: plan.kind,
-    hook: plan.hook,
-    cause: error,
-    ...(isError ? { remoteName: error.name } : {}),
-    ...(typeof code === 'string' ? { remoteCode: code } : {}),
-  });
+/** Whether a call's options ask for nothing per call (the hot path may serve it). */
+function noCallOptions(options: DispatchOptions): boolean {
+  return (
+    options.metadata === undefined &&
+    options.timeoutMs === undefined &&
+    options.signal === undefined &&
+    options.target === undefined &&
+    options.selector === undefined
+  );
 }
 
 function checkTimeout(value: number | undefined, what: string): number | undefined {
@@ -265,6 +211,11 @@ export class DispatchEngine {
   readonly #defaultTimeoutMs: number | undefined;
   readonly #kinds = new Map<string, KindState>();
   #middleware: readonly Middleware[] = [];
+  /**
+   * The plan of the last `(kind, hook)` called: a one-entry cache in front of
+   * the two map lookups. Dropped with the plans.
+   */
+  #last: HookPlan | undefined = undefined;
   #inFlight = 0;
   #waiters: Array<() => void> = [];
 
@@ -326,6 +277,7 @@ export class DispatchEngine {
     state.hookSpecs = hookSpecs;
     state.validators = validators;
     state.plans.clear();
+    this.#last = undefined;
   }
 
   /**
@@ -340,6 +292,7 @@ export class DispatchEngine {
       candidates.filter((c) => c.kind === kind && !isMiddlewareCandidate(c)),
     );
     state.plans.clear();
+    this.#last = undefined;
   }
 
   /**
@@ -357,6 +310,7 @@ export class DispatchEngine {
     }
     this.#middleware = [...middleware].sort(compareMiddleware);
     for (const state of this.#kinds.values()) state.plans.clear();
+    this.#last = undefined;
   }
 
   /**
@@ -436,21 +390,17 @@ export class DispatchEngine {
     input: unknown,
     options: DispatchOptions = EMPTY_OPTIONS,
   ): Promise<TResult> {
-    let plan: HookPlan;
-    try {
-      plan = this.#plan(kind, hook);
-    } catch (error) {
-      return Promise.reject(error);
+    let plan = this.#last;
+    if (plan === undefined || plan.hook !== hook || plan.kind !== kind) {
+      try {
+        plan = this.#plan(kind, hook);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
-    if (
-      plan.fast !== undefined &&
-      options.metadata === undefined &&
-      options.timeoutMs === undefined &&
-      options.signal === undefined &&
-      options.target === undefined &&
-      this.#defaultTimeoutMs === undefined
-    ) {
-      return this.#fastSingleton(plan, plan.fast, input) as Promise<TResult>;
+    const hot = plan.hot;
+    if (hot !== undefined && (options === EMPTY_OPTIONS || noCallOptions(options))) {
+      return hot(input) as Promise<TResult>;
     }
     return this.#run(plan, input, options, undefined) as Promise<TResult>;
   }
@@ -494,6 +444,14 @@ export class DispatchEngine {
     } catch (error) {
       return Promise.reject(error);
     }
+    const hot = plan.hot;
+    if (
+      hot !== undefined &&
+      (policy === undefined || policy === plan.errorPolicy) &&
+      noCallOptions(options)
+    ) {
+      return hot(input);
+    }
     return this.#run(plan, input, options, policy);
   }
 
@@ -529,10 +487,14 @@ export class DispatchEngine {
     return state;
   }
 
+  /** The plan of `(kind, hook)`, from the cache when it is there; remembered as the last one used. */
   #plan(kind: string, hook: string): HookPlan {
     const state = this.#kinds.get(kind);
     const cached = state?.plans.get(hook);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      this.#last = cached;
+      return cached;
+    }
     if (state?.spec === undefined) {
       throw new KindUnknown('no hookspec is registered for this kind', {
         kind,
@@ -550,6 +512,7 @@ export class DispatchEngine {
     }
     const plan = this.#buildPlan(kind, state, spec);
     state.plans.set(hook, plan);
+    this.#last = plan;
     return plan;
   }
 
@@ -573,17 +536,6 @@ export class DispatchEngine {
       }
     }
     const validators = state.validators.get(hook);
-    const first = envChoice ?? candidates[0];
-    const fast =
-      spec.dispatch === 'singleton' &&
-      middleware.length === 0 &&
-      validators?.input === undefined &&
-      validators?.output === undefined &&
-      this.#routingPolicy === undefined &&
-      this.#governanceFilter === undefined
-        ? first
-        : undefined;
-    const fastTerminal = envChoice !== undefined || candidates.length === 1;
     const plan: HookPlan = {
       kind,
       hook,
@@ -599,16 +551,9 @@ export class DispatchEngine {
       validateInput: validators?.input,
       validateOutput: validators?.output,
       capability: undefined,
-      fast,
-      fastTerminal,
-      onFastResult: (result: unknown): unknown => {
-        if (isEmpty(result)) throw noResult(plan, first === undefined ? [] : [first]);
-        return result;
-      },
-      onFastError: (error: unknown): never => {
-        throw first === undefined ? error : wrapError(error, first, plan);
-      },
+      hot: undefined,
     };
+    plan.hot = this.#hotCaller(plan);
     return plan;
   }
 
@@ -668,43 +613,41 @@ export class DispatchEngine {
   }
 
   /**
-   * The singleton hot path: one `invoke` and one `then`, no async frame. Only
-   * used when no option and no engine setting can change what happens.
+   * The specialised caller of a plan (see `hot-path.ts`), or `undefined` when
+   * something configured on the engine or the hook needs the general path:
+   * middleware, schema validation, a routing policy or governance filter
+   * (per-call decisions), a default timeout, JSON boundary checks (chain),
+   * `best_effort` (collect), or no candidate (the general path reports it).
+   * `broadcast_notify` and `capability` always take the general path.
    */
-  #fastSingleton(plan: HookPlan, first: DispatchCandidate, input: unknown): Promise<unknown> {
-    const state = new CallState(EMPTY_METADATA);
-    let pending: Promise<unknown>;
-    try {
-      pending = first.handle.invoke(
-        plan.hook,
-        input,
-        new PluginCall(state, plan.kind, first.name, plan.hook),
-      );
-    } catch (error) {
-      return Promise.reject(wrapError(error, first, plan));
+  #hotCaller(plan: HookPlan): HotCall | undefined {
+    if (
+      plan.middleware.length > 0 ||
+      plan.validateInput !== undefined ||
+      plan.validateOutput !== undefined ||
+      this.#routingPolicy !== undefined ||
+      this.#governanceFilter !== undefined ||
+      this.#defaultTimeoutMs !== undefined
+    ) {
+      return undefined;
     }
-    if (!(pending instanceof Promise)) pending = Promise.resolve(pending);
-    if (plan.fastTerminal) return pending.then(plan.onFastResult, plan.onFastError);
-    return pending.then(
-      (result) => (isEmpty(result) ? this.#singletonFrom(plan, input, state, 1) : result),
-      plan.onFastError,
-    );
-  }
-
-  /** firstresult from position `start` of the plan's candidates (after an empty result). */
-  async #singletonFrom(
-    plan: HookPlan,
-    input: unknown,
-    state: CallState,
-    start: number,
-  ): Promise<unknown> {
-    const list = plan.candidates;
-    for (let i = start; i < list.length; i++) {
-      const c = list[i] as DispatchCandidate;
-      const result = await this.#invoke(plan, c, input, state);
-      if (!isEmpty(result)) return result;
+    const count = plan.candidates.length;
+    switch (plan.dispatch) {
+      case 'singleton': {
+        if (plan.envChoice !== undefined) return singletonCaller(plan, plan.envChoice);
+        if (count === 1) return singletonCaller(plan, plan.candidates[0] as DispatchCandidate);
+        return count === 0 ? undefined : firstResultCaller(plan);
+      }
+      case 'chain':
+        return count === 0 || this.#checkJson ? undefined : chainCaller(plan, this.#logger);
+      case 'broadcast_collect': {
+        if (plan.errorPolicy !== 'fail_fast') return undefined;
+        if (count === 0) return () => Promise.resolve([]);
+        return collectCaller(plan, (c, error, hook) => this.#reportFailure(c, error, hook));
+      }
+      default:
+        return undefined;
     }
-    throw noResult(plan, list);
   }
 
   #dispatch(

@@ -1,0 +1,344 @@
+/**
+ * The hot path: callers specialised per `(kind, hook)` when the plan is
+ * built, for calls without per-call options on an engine where nothing
+ * (middleware, validation, routing policy, governance filter, default
+ * timeout, JSON boundary checks) can change what happens. They keep the
+ * contract of the general path — every plugin gets its own `HookCall`,
+ * errors are wrapped with the plugin's name, `null`/`undefined` is "no
+ * result" for singleton, `STOP_CHAIN` stops a chain, collect results come in
+ * dispatch order with plugin names, a fail-fast failure aborts the others'
+ * signal — but skip what cannot matter here: the per-call state, the timeout
+ * and cancellation machinery, async frames and per-stage closures.
+ *
+ * What makes them cheap (each measured, see docs/performance.md):
+ * - a `then` with callbacks made once per plan (singleton) or once per
+ *   dispatch (chain) instead of an `async` function: resuming an `await`
+ *   costs more than running a `then` callback;
+ * - one object per dispatch holding the loop state (chain, collect): no
+ *   closure per chain stage; for collect the two reaction closures of each
+ *   plugin are made in a helper method, so they capture only the run and the
+ *   index;
+ * - synchronous plugin results are taken at once, without a promise tick;
+ * - no `AbortController` unless a plugin reads `call.signal`.
+ *
+ * Plain closures and classes, no generated code: compiling the runners per
+ * plan with `new Function` (as tapable does) was measured and did not pay.
+ */
+import type { CallMetadata, Logger } from '@dagstack/plugin-api';
+import { isStopChain, STOP_CHAIN } from '@dagstack/plugin-api';
+import type { SharedCallState } from './call-state.js';
+import { PluginCall } from './call-state.js';
+import { EMPTY_METADATA } from './json.js';
+import type { HookPlan, HotCall } from './plan.js';
+import { isEmpty, noResult, wrapError } from './plan.js';
+import type { CollectEntry, DispatchCandidate } from './types.js';
+
+/** Reports a failed `broadcast_collect` plugin (the engine's `onPluginFailure`, guarded). */
+export type FailureReport = (candidate: DispatchCandidate, error: unknown, hook: string) => void;
+
+type Settle = (value: unknown) => void;
+
+/** A value that is not a native promise but has a `then` method (adopted like `await` would). */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** A plugin's synchronous (non-promise) result, passed through the same callbacks as an async one. */
+function settleSync(
+  out: unknown,
+  onResult: (value: unknown) => unknown,
+  onError: (error: unknown) => never,
+): Promise<unknown> {
+  if (isThenable(out)) return Promise.resolve(out).then(onResult, onError);
+  try {
+    return Promise.resolve(onResult(out));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// singleton
+// ---------------------------------------------------------------------------
+
+/**
+ * A singleton call whose plugin is fixed by the plan: the only candidate, or
+ * the one `DAGSTACK_ACTIVE_<KIND>` names. One `invoke` and one `then` with
+ * callbacks made once per plan; an empty result is `KindUnknown`.
+ */
+export function singletonCaller(plan: HookPlan, chosen: DispatchCandidate): HotCall {
+  const { kind, hook } = plan;
+  const { name, handle } = chosen;
+  const tried = [chosen];
+  const onResult = (result: unknown): unknown => {
+    if (isEmpty(result)) throw noResult(plan, tried);
+    return result;
+  };
+  const onError = (error: unknown): never => {
+    throw wrapError(error, chosen, plan);
+  };
+  return (input) => {
+    let out: unknown;
+    try {
+      out = handle.invoke(hook, input, new PluginCall(undefined, kind, name, hook));
+    } catch (error) {
+      return Promise.reject(wrapError(error, chosen, plan));
+    }
+    if (out instanceof Promise) return out.then(onResult, onError);
+    return settleSync(out, onResult, onError);
+  };
+}
+
+/**
+ * firstresult over several candidates: the first is called like
+ * {@link singletonCaller}; only an empty result goes on, in a loop, to the
+ * next ones.
+ */
+export function firstResultCaller(plan: HookPlan): HotCall {
+  const { kind, hook, candidates } = plan;
+  const first = candidates[0] as DispatchCandidate;
+  const { name, handle } = first;
+  const onError = (error: unknown): never => {
+    throw wrapError(error, first, plan);
+  };
+  return (input) => {
+    const onResult = (result: unknown): unknown =>
+      isEmpty(result) ? firstResultFrom(plan, input, 1) : result;
+    let out: unknown;
+    try {
+      out = handle.invoke(hook, input, new PluginCall(undefined, kind, name, hook));
+    } catch (error) {
+      return Promise.reject(wrapError(error, first, plan));
+    }
+    if (out instanceof Promise) return out.then(onResult, onError);
+    return settleSync(out, onResult, onError);
+  };
+}
+
+/** firstresult from position `start` of the plan's candidates (after an empty result). */
+async function firstResultFrom(plan: HookPlan, input: unknown, start: number): Promise<unknown> {
+  const list = plan.candidates;
+  for (let i = start; i < list.length; i++) {
+    const c = list[i] as DispatchCandidate;
+    let result: unknown;
+    try {
+      result = await c.handle.invoke(
+        plan.hook,
+        input,
+        new PluginCall(undefined, plan.kind, c.name, plan.hook),
+      );
+    } catch (error) {
+      throw wrapError(error, c, plan);
+    }
+    if (!isEmpty(result)) return result;
+  }
+  throw noResult(plan, list);
+}
+
+// ---------------------------------------------------------------------------
+// chain
+// ---------------------------------------------------------------------------
+
+/**
+ * One chain dispatch: a loop over the stages that parks on a pending stage
+ * (one `then` with the two callbacks made when the dispatch starts) and
+ * continues when it settles. Synchronous stage results are taken in the loop.
+ */
+class ChainRun {
+  readonly #plan: HookPlan;
+  readonly #logger: Logger;
+  readonly #resolve: Settle;
+  readonly #reject: Settle;
+  #value: unknown;
+  #index = 0;
+  readonly #onValue = (out: unknown): void => {
+    try {
+      if (this.#take(out)) this.run();
+    } catch (error) {
+      // Only the logger can throw here; the call must still settle.
+      this.#reject(error);
+    }
+  };
+  readonly #onError = (error: unknown): void => {
+    this.#reject(
+      wrapError(error, this.#plan.candidates[this.#index] as DispatchCandidate, this.#plan),
+    );
+  };
+
+  constructor(plan: HookPlan, logger: Logger, value: unknown, resolve: Settle, reject: Settle) {
+    this.#plan = plan;
+    this.#logger = logger;
+    this.#value = value;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  /** Run stages from the current one until one is pending or the chain ends. */
+  run(): void {
+    const plan = this.#plan;
+    const { kind, hook, candidates } = plan;
+    while (this.#index < candidates.length) {
+      const c = candidates[this.#index] as DispatchCandidate;
+      let out: unknown;
+      try {
+        out = c.handle.invoke(hook, this.#value, new PluginCall(undefined, kind, c.name, hook));
+      } catch (error) {
+        this.#reject(wrapError(error, c, plan));
+        return;
+      }
+      if (out instanceof Promise) {
+        out.then(this.#onValue, this.#onError);
+        return;
+      }
+      if (isThenable(out)) {
+        Promise.resolve(out).then(this.#onValue, this.#onError);
+        return;
+      }
+      if (!this.#take(out)) return;
+    }
+    this.#resolve(this.#value);
+  }
+
+  /** Take the current stage's output; `false` when it stopped the chain (already resolved). */
+  #take(out: unknown): boolean {
+    if (out !== undefined) {
+      if (out === STOP_CHAIN) {
+        // The chain's result is the input the stopping plugin received.
+        this.#stopped();
+        this.#resolve(this.#value);
+        return false;
+      }
+      if (isStopChain(out)) {
+        this.#stopped();
+        this.#resolve((out as { [STOP_CHAIN]: unknown })[STOP_CHAIN]);
+        return false;
+      }
+      this.#value = out;
+    }
+    this.#index++;
+    return true;
+  }
+
+  #stopped(): void {
+    const plan = this.#plan;
+    const name = (plan.candidates[this.#index] as DispatchCandidate).name;
+    this.#logger.debug(`chain stopped by ${name}`, {
+      kind: plan.kind,
+      hook: plan.hook,
+      plugin: name,
+    });
+  }
+}
+
+/** A chain over the plan's candidates (at least one). */
+export function chainCaller(plan: HookPlan, logger: Logger): HotCall {
+  return (input) =>
+    new Promise<unknown>((resolve, reject) => {
+      new ChainRun(plan, logger, input, resolve, reject).run();
+    });
+}
+
+// ---------------------------------------------------------------------------
+// broadcast_collect (fail_fast)
+// ---------------------------------------------------------------------------
+
+/**
+ * One fail-fast `broadcast_collect` dispatch, and the call state its plugins
+ * share (the first failure aborts everyone's `call.signal`). Entries are
+ * written into a preallocated array by index, so the result is in dispatch
+ * order whatever order the plugins finish in.
+ */
+class CollectRun implements SharedCallState {
+  readonly metadata: CallMetadata = EMPTY_METADATA;
+  readonly #plan: HookPlan;
+  readonly #report: FailureReport;
+  readonly #resolve: Settle;
+  readonly #reject: Settle;
+  readonly #entries: CollectEntry[];
+  #pending: number;
+  #failed = false;
+  #reason: unknown = undefined;
+  #controller: AbortController | undefined = undefined;
+
+  constructor(plan: HookPlan, report: FailureReport, resolve: Settle, reject: Settle) {
+    const count = plan.candidates.length;
+    this.#plan = plan;
+    this.#report = report;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#entries = new Array<CollectEntry>(count);
+    this.#pending = count;
+  }
+
+  /** The signal every plugin of this dispatch sees; aborted by the first failure. */
+  get signal(): AbortSignal {
+    let controller = this.#controller;
+    if (controller === undefined) {
+      controller = new AbortController();
+      // A plugin reading the signal after the failure gets it already aborted.
+      if (this.#failed) controller.abort(this.#reason);
+      this.#controller = controller;
+    }
+    return controller.signal;
+  }
+
+  start(input: unknown): void {
+    const { kind, hook, candidates } = this.#plan;
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i] as DispatchCandidate;
+      let out: unknown;
+      try {
+        out = c.handle.invoke(hook, input, new PluginCall(this, kind, c.name, hook));
+      } catch (error) {
+        // Reported on a later tick, like an async failure: the others are still started.
+        this.#watch(Promise.reject(error), i);
+        continue;
+      }
+      if (out instanceof Promise) this.#watch(out, i);
+      else if (isThenable(out)) this.#watch(Promise.resolve(out), i);
+      else this.#fulfil(i, out);
+    }
+  }
+
+  /** The two reaction closures, made here so the loop above allocates no per-iteration context. */
+  #watch(work: Promise<unknown>, index: number): void {
+    work.then(
+      (value) => this.#fulfil(index, value),
+      (error: unknown) => this.#fail(index, error),
+    );
+  }
+
+  #fulfil(index: number, value: unknown): void {
+    if (this.#failed) return;
+    this.#entries[index] = {
+      plugin: (this.#plan.candidates[index] as DispatchCandidate).name,
+      value,
+    };
+    if (--this.#pending === 0) this.#resolve(this.#entries);
+  }
+
+  #fail(index: number, error: unknown): void {
+    if (this.#failed) return;
+    // Only the first failure is the plugin's fault; later ones may come from the abort.
+    this.#failed = true;
+    const plan = this.#plan;
+    const c = plan.candidates[index] as DispatchCandidate;
+    const wrapped = wrapError(error, c, plan);
+    this.#reason = wrapped;
+    this.#report(c, wrapped, plan.hook);
+    this.#controller?.abort(wrapped);
+    this.#reject(wrapped);
+  }
+}
+
+/** A fail-fast `broadcast_collect` over the plan's candidates (at least one). */
+export function collectCaller(plan: HookPlan, report: FailureReport): HotCall {
+  return (input) =>
+    new Promise<unknown>((resolve, reject) => {
+      new CollectRun(plan, report, resolve, reject).start(input);
+    });
+}

@@ -1,0 +1,74 @@
+import type { DispatchClass, ErrorPolicy } from '@dagstack/plugin-api';
+import { isPluginRegistryError, KindUnknown, PluginInvocationError } from '@dagstack/plugin-api';
+import type { CapabilityIndex } from './capability-index.js';
+import type { DispatchCandidate, Middleware } from './types.js';
+import type { Validator } from './validation.js';
+
+/**
+ * A precompiled caller of one `(kind, hook)` for calls without per-call
+ * options (see `hot-path.ts`): built with the plan, dropped with it.
+ */
+export type HotCall = (input: unknown) => Promise<unknown>;
+
+/** What a call of one `(kind, hook)` needs, computed once. */
+export interface HookPlan {
+  readonly kind: string;
+  readonly hook: string;
+  readonly dispatch: DispatchClass;
+  readonly errorPolicy: ErrorPolicy;
+  /** Sorted candidates implementing the hook. */
+  readonly candidates: readonly DispatchCandidate[];
+  /** Sorted candidates of the kind (for messages). */
+  readonly all: readonly DispatchCandidate[];
+  readonly byName: ReadonlyMap<string, DispatchCandidate>;
+  /** Matching middleware, in `before` order. */
+  readonly middleware: readonly Middleware[];
+  readonly hasBefore: boolean;
+  readonly hasAfter: boolean;
+  /** The plugin `DAGSTACK_ACTIVE_<KIND>` names (singleton hooks). */
+  readonly envChoice: DispatchCandidate | undefined;
+  readonly validateInput: Validator | undefined;
+  readonly validateOutput: Validator | undefined;
+  /** Capability index, built on the first capability call. */
+  capability: CapabilityIndex | undefined;
+  /**
+   * The hot path: a caller specialised for this hook's class and candidates,
+   * used when the call has no per-call options and nothing configured on the
+   * engine (middleware, validation, routing policy, governance filter,
+   * default timeout, JSON boundary checks) can change what happens.
+   * `undefined` when every call takes the general path.
+   */
+  hot: HotCall | undefined;
+}
+
+export function isEmpty(value: unknown): boolean {
+  return value === undefined || value === null;
+}
+
+export function names(list: readonly DispatchCandidate[]): string {
+  return list.length === 0 ? 'none' : list.map((c) => `"${c.name}"`).join(', ');
+}
+
+/** Every tried plugin of a singleton call returned null or undefined. */
+export function noResult(plan: HookPlan, tried: readonly DispatchCandidate[]): KindUnknown {
+  return new KindUnknown(`no plugin returned a result for "${plan.hook}" (tried ${names(tried)})`, {
+    kind: plan.kind,
+    hook: plan.hook,
+    hint: 'a singleton hook must return a value: null and undefined count as no result (firstresult)',
+  });
+}
+
+/** A plugin's error as the caller sees it: registry errors pass, others are wrapped. */
+export function wrapError(error: unknown, candidate: DispatchCandidate, plan: HookPlan): unknown {
+  if (isPluginRegistryError(error)) return error;
+  const isError = error instanceof Error;
+  const code = isError ? (error as { code?: unknown }).code : undefined;
+  return new PluginInvocationError(isError ? error.message : String(error), {
+    plugin: candidate.name,
+    kind: plan.kind,
+    hook: plan.hook,
+    cause: error,
+    ...(isError ? { remoteName: error.name } : {}),
+    ...(typeof code === 'string' ? { remoteCode: code } : {}),
+  });
+}
