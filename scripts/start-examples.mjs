@@ -8,6 +8,7 @@
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PluginRegistry } from '@dagstack/plugin-registry';
+import { createMcpStdioRuntime } from '@dagstack/plugin-runtime-mcp-stdio';
 import { createStandardResources } from '@dagstack/plugin-resources';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -20,6 +21,7 @@ const registry = new PluginRegistry({
   resources: standard.resources,
   healthChecks: false,
   env: {},
+  runtimes: [createMcpStdioRuntime()],
 });
 registry.registerKind({
   kind: 'tool',
@@ -28,6 +30,11 @@ registry.registerKind({
     { name: 'execute', dispatch: 'singleton', mcp_exposed: true },
     { name: 'get_schema', dispatch: 'broadcast_collect', mcp_exposed: true },
   ],
+});
+registry.registerKind({
+  kind: 'tokenizer',
+  kind_api_version: '1.0.0',
+  hooks: [{ name: 'tokenize', dispatch: 'singleton', mcp_exposed: true }],
 });
 registry.registerKind({
   kind: 'chunker',
@@ -61,12 +68,31 @@ try {
   }
   const pieces = await registry.call('chunker', 'chunk', { text: 'abcdefghij', max_size: 4 });
   calls.push({ call: 'chunker.chunk {text:"abcdefghij", max_size:4}', result: pieces });
+  const code = await registry.call(
+    'chunker',
+    'chunk',
+    { text: 'const a = 1;\n\nfunction f() {\n  return a;\n}\n' },
+    { selector: { extension: '.ts' } },
+  );
+  calls.push({ call: 'chunker.chunk of a .ts file (capability → code, over stdio)', result: code });
+  if (JSON.stringify(code) !== JSON.stringify(['const a = 1;', 'function f() {\n  return a;\n}']))
+    failed = true;
+  const tokens = await registry.call(
+    'tokenizer',
+    'tokenize',
+    { text: 'Plugins, in Python!' },
+    { metadata: { tenant_id: 'acme' } },
+  );
+  calls.push({ call: 'tokenizer.tokenize (a Python plugin over stdio)', result: tokens });
+  if (JSON.stringify(tokens) !== JSON.stringify({ tokens: ['Plugins', ',', 'in', 'Python', '!'], count: 5, tenant: 'acme' }))
+    failed = true;
   if (JSON.stringify(echo) !== JSON.stringify({ echoed: 'hello' })) failed = true;
   if (JSON.stringify(pieces) !== JSON.stringify(['abcd', 'efgh', 'ij'])) failed = true;
 
-  // A plugin this host can run (in-process) must have started.
+  // A plugin this host can run (in-process, or over stdio with a command that exists) must have started.
   for (const row of rows) {
     if (row.runtime === 'in_process' && row.state !== 'ready') failed = true;
+    if ((row.name === 'code' || row.name === 'tokenizer') && row.state !== 'ready') failed = true;
   }
 
   if (json) {

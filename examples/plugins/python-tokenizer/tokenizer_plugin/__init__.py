@@ -1,0 +1,1 @@
+"""A dagstack plugin written in Python with the standard library only."""
