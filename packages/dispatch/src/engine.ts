@@ -318,7 +318,9 @@ export class DispatchEngine {
    * kind or just `kind`:
    * - a kind with a `singleton` hook whose two first candidates share band
    *   and priority, with no routing policy and no `DAGSTACK_ACTIVE_<KIND>`
-   *   naming one of them → `AmbiguousPlugin` (`equal_priority`);
+   *   naming one of them → `AmbiguousPlugin` (`equal_priority`); singleton
+   *   hooks addressed per function (`{function}` in the tool-name template)
+   *   do not count;
    * - a kind with a `capability` hook and more than one `fallback = true`
    *   candidate → `AmbiguousPlugin` (`multiple_fallbacks`).
    * Returns the problems; throws nothing.
@@ -329,7 +331,15 @@ export class DispatchEngine {
       if ((kind !== undefined && name !== kind) || state.spec === undefined) continue;
       const classes = new Set(state.spec.hooks.map((h) => h.dispatch));
       const sorted = state.candidates;
-      if (classes.has('singleton') && this.#routingPolicy === undefined && sorted.length > 1) {
+      // A singleton hook whose tool-name template holds `{function}` (the
+      // `tool` kind's `execute`) has one handler per (kind, plugin, function):
+      // callers name the plugin, so plugins of equal priority do not clash
+      // (docs/spec-decisions.md R6).
+      const perKindSingleton = state.spec.hooks.some(
+        (h) =>
+          h.dispatch === 'singleton' && !(h.mcp_tool_name_template ?? '').includes('{function}'),
+      );
+      if (perKindSingleton && this.#routingPolicy === undefined && sorted.length > 1) {
         const active = this.#env[envNameOf(name)];
         const overridden = active !== undefined && sorted.some((c) => c.name === active);
         const [first, second] = sorted as [DispatchCandidate, DispatchCandidate];

@@ -256,6 +256,38 @@ describe('verify', () => {
     expect(wrongName.verify()).toHaveLength(1);
   });
 
+  it('a singleton addressed per function ({function} template) accepts plugins of equal priority', () => {
+    const toolKind = {
+      kind: 'tool',
+      kind_api_version: '1.0.0',
+      hooks: [
+        { name: 'get_schema', dispatch: 'broadcast_collect' as const, mcp_exposed: false },
+        {
+          name: 'execute',
+          dispatch: 'singleton' as const,
+          mcp_exposed: true,
+          mcp_tool_name_template: '{kind}.{plugin}.{hook}.{function}',
+        },
+      ],
+    };
+    const tools = [
+      candidate('grep', 'tool', { execute: () => 'g', get_schema: () => [] }),
+      candidate('echo', 'tool', { execute: () => 'e', get_schema: () => [] }),
+    ];
+    const engine = new DispatchEngine({ env: {} });
+    engine.registerKind(toolKind);
+    engine.setCandidates('tool', tools);
+    expect(engine.verify()).toEqual([]);
+    // The same kind with a plain singleton template still reports the tie.
+    const plain = new DispatchEngine({ env: {} });
+    plain.registerKind({
+      ...toolKind,
+      hooks: toolKind.hooks.map((h) => ({ ...h, mcp_tool_name_template: undefined })),
+    });
+    plain.setCandidates('tool', tools);
+    expect(plain.verify().map((p) => (p as AmbiguousPlugin).reason)).toEqual(['equal_priority']);
+  });
+
   it('accepts ties below the top, and a tryfirst plugin above a tie', () => {
     const engine = new DispatchEngine({ env: {} });
     engine.registerKind(singletonKind);
