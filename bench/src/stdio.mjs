@@ -2,18 +2,18 @@
 // Client calling the same plugin server directly (sequential, and 32 calls
 // in flight), and the cold start of 1 vs 20 stdio plugins.
 //
-// Run after building: pnpm -F "@dagstack/plugin-runtime-mcp-stdio..." build
-//   node packages/runtime-mcp-stdio/bench/stdio-bench.mjs
+// `pnpm bench:stdio` from the repository root builds the packages first.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PluginRegistry } from '@dagstack/plugin-registry';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { createMcpStdioRuntime } from '../dist/index.js';
+import { createMcpStdioRuntime } from '@dagstack/plugin-runtime-mcp-stdio';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const fixtures = join(here, '..', 'test', 'fixtures');
+// The stdio runtime's own test plugins are the servers measured here.
+const fixtures = join(here, '..', '..', 'packages', 'runtime-mcp-stdio', 'test', 'fixtures');
 const server = join(fixtures, 'suite', 'server.mjs');
 const kinds = JSON.parse(readFileSync(join(fixtures, 'kinds.json'), 'utf8'));
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 3000);
