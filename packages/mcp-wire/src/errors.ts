@@ -126,7 +126,10 @@ export function errorFromToolResult(
  *   (the dispatch deadline's `HookTimeout`), else `HookCancelled`;
  * - MCP request timeout: `HookTimeout`;
  * - connection closed: `connectionLost()` (`PluginUnavailable` by default);
- * - dagstack errors pass unchanged; anything else is `PluginInvocationError`.
+ * - dagstack errors pass unchanged;
+ * - a transport's own failure (an HTTP status, a refused connection): what
+ *   `mapTransportError` returns for it, when given and not `undefined`;
+ * - anything else is `PluginInvocationError`.
  * @since 0.1.0
  */
 export function mapRequestError(
@@ -136,6 +139,14 @@ export function mapRequestError(
     signal?: AbortSignal | undefined;
     timeoutMs?: number | undefined;
     connectionLost?: (() => PluginRegistryError) | undefined;
+    /**
+     * Maps a failure the transport raised itself (not a JSON-RPC error);
+     * `undefined` falls through to the default mapping.
+     * @since 0.2.0
+     */
+    mapTransportError?:
+      | ((error: unknown, site: ErrorSite) => PluginRegistryError | undefined)
+      | undefined;
   } = {},
 ): PluginRegistryError {
   if (isPluginError(error)) return error;
@@ -176,6 +187,8 @@ export function mapRequestError(
       cause: error,
     });
   }
+  const mapped = context.mapTransportError?.(error, site);
+  if (mapped !== undefined) return mapped;
   if (error instanceof Error && error.message === 'Not connected') {
     return (
       context.connectionLost?.() ??

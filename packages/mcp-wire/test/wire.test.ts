@@ -6,6 +6,7 @@ import {
   type KindSpec,
   type PluginContext,
   type PluginManifest,
+  PluginUnavailable,
 } from '@dagstack/plugin-api';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -232,6 +233,51 @@ describe('a plain MCP server (no dagstack capability)', () => {
       return undefined;
     })();
     expect(isPluginLoadError(refused)).toBe(true);
+    await client.close();
+  });
+});
+
+describe('mapTransportError', () => {
+  class GatewayError extends Error {
+    readonly status = 503;
+  }
+
+  it("maps a transport's own failure through the option, and leaves the default mapping otherwise", async () => {
+    const served = createPluginServer({ greet: () => ({ ok: true }) }, KIND, { name: 'g' });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await served.server.connect(serverSide);
+    const send = clientSide.send.bind(clientSide);
+    let failNext = false;
+    clientSide.send = (message, options) => {
+      if (failNext && 'method' in message && message.method === 'tools/call') {
+        failNext = false;
+        return Promise.reject(new GatewayError('the gateway said 503'));
+      }
+      return send(message, options);
+    };
+    const client = createWireClient();
+    await client.connect(clientSide);
+    const mapped = new PluginUnavailable({ plugin: 'g', reason: 'gateway 503' });
+    const seen: unknown[] = [];
+    const session = openWireSession({
+      client,
+      manifest: manifest('g', 'demo'),
+      kindSpec: KIND,
+      mapTransportError: (error, site) => {
+        seen.push(site.hook);
+        return error instanceof GatewayError ? mapped : undefined;
+      },
+    });
+    failNext = true;
+    await expect(session.invoke('greet', {}, call('greet'))).rejects.toBe(mapped);
+    expect(seen).toEqual(['greet']);
+    await expect(session.invoke('greet', {}, call('greet'))).resolves.toEqual({ ok: true });
+
+    // Without the option the same failure is a PluginInvocationError.
+    const plain = openWireSession({ client, manifest: manifest('g', 'demo'), kindSpec: KIND });
+    failNext = true;
+    const error = await plain.invoke('greet', {}, call('greet')).catch((e: unknown) => e);
+    expect(isPluginInvocationError(error)).toBe(true);
     await client.close();
   });
 });

@@ -133,6 +133,8 @@ type InFlightEntry = InFlightOperation;
 
 interface PluginRecord {
   manifest: PluginManifest;
+  /** Made `unavailable` by its runtime's own report; a later report may revive it. */
+  runtimeDown?: boolean;
   readonly key: string;
   dir: string | undefined;
   state: PluginState;
@@ -877,10 +879,22 @@ export class PluginRegistry {
     state: RuntimeReportedState,
     reason: PluginRegistryError | undefined,
   ): void {
-    if (record.state !== 'ready' && record.state !== 'degraded') return;
+    // Reports apply to a started plugin, and to one the runtime itself made
+    // unavailable (a service that went away may come back: ADR-0001 §Cold start).
+    const started = record.state === 'ready' || record.state === 'degraded';
+    const downByRuntime = record.state === 'unavailable' && record.runtimeDown === true;
+    if (!started && !downByRuntime) return;
     if (state === record.state) return;
-    if (state === 'unavailable') this.#stopHealth(record);
+    if (state === 'unavailable') {
+      this.#stopHealth(record);
+      record.runtimeDown = true;
+    } else if (downByRuntime) {
+      record.runtimeDown = false;
+      this.#startHealth(record);
+    }
     this.#setState(record, state, reason);
+    // The handle may serve other hooks after a reconnect: dispatch re-reads them.
+    if (!this.#batching) this.#refreshDispatch();
   }
 
   async #stop(record: PluginRecord): Promise<PluginRegistryError | undefined> {

@@ -105,16 +105,54 @@ describe('runtime adapters', () => {
     options.onStateChange?.('unavailable', crash);
     expect(registry.status()[0]?.state).toBe('unavailable');
     await expect(registry.call('tool', 'execute', {})).rejects.toThrow();
-    // Not ready or degraded any more: later reports are ignored.
+    // Made unavailable by its runtime: the runtime may bring it back (a
+    // service that came back), and it is callable again.
     options.onStateChange?.('ready');
-    expect(registry.status()[0]?.state).toBe('unavailable');
+    expect(registry.status()[0]?.state).toBe('ready');
+    expect(await registry.call('tool', 'execute', { n: 1 })).toEqual({ echoed: { n: 1 } });
+    // After teardown, reports are ignored.
+    await registry.teardownAll();
+    options.onStateChange?.('ready');
+    expect(registry.status()[0]?.state).toBe('stopped');
     expect(changes).toEqual([
       'registered->starting',
       'starting->ready',
       'ready->degraded',
       'degraded->ready',
       'ready->unavailable',
+      'unavailable->ready',
+      'ready->stopping',
+      'stopping->stopped',
     ]);
+  });
+
+  it('a plugin that failed its own setup is not revived by runtime reports', async () => {
+    let options: RuntimeLoadOptions | undefined;
+    const adapter: RuntimeAdapter = {
+      runtime: 'mcp_http',
+      async load(m, o) {
+        options = o;
+        return {
+          manifest: m,
+          runtime: 'mcp_http',
+          hooks: new Set(['execute']),
+          setup: async () => {
+            throw new Error('bad config');
+          },
+          teardown: async () => true,
+          health: async () => ({ status: 'ok' }),
+          invoke: async () => 'never',
+        };
+      },
+    };
+    const registry = new PluginRegistry({ runtimes: [adapter], healthChecks: false });
+    registry.registerKind(TOOL);
+    registry.registerManifest(manifest('remote', 'mcp_http'));
+    await registry.setupAll();
+    expect(registry.status()[0]?.state).toBe('unavailable');
+    options?.onStateChange?.('ready');
+    expect(registry.status()[0]?.state).toBe('unavailable');
+    expect(registry.status()[0]?.error?.message).toContain('bad config');
   });
 
   it('teardownAll() closes every adapter once the plugins are torn down', async () => {
