@@ -22,7 +22,7 @@ import {
   type ServerCapability,
   WIRE_VERSION,
 } from './constants.js';
-import { errorFromToolResult, mapRequestError } from './errors.js';
+import { type ErrorSite, errorFromToolResult, mapRequestError } from './errors.js';
 import { encodeMetadata, type WireMeta } from './metadata.js';
 import { unservableHooks } from './server.js';
 import { functionHookOf, planHook, type WireHook } from './tool-names.js';
@@ -133,6 +133,15 @@ export interface WireSessionOptions {
   readonly callTimeoutMs?: number | undefined;
   /** The error for calls that fail because the connection went away. */
   readonly connectionLost?: (() => PluginRegistryError) | undefined;
+  /**
+   * Maps a failure the transport raised itself (an HTTP status, a refused
+   * connection) to a typed error; `undefined` keeps the default mapping
+   * (`PluginInvocationError`). See {@link mapRequestError}.
+   * @since 0.2.0
+   */
+  readonly mapTransportError?:
+    | ((error: unknown, site: ErrorSite) => PluginRegistryError | undefined)
+    | undefined;
 }
 
 function major(version: string): string {
@@ -156,6 +165,7 @@ export class WireSession {
   readonly #plan = new Map<string, WireHook>();
   readonly #callTimeoutMs: number | undefined;
   readonly #connectionLost: (() => PluginRegistryError) | undefined;
+  readonly #mapTransportError: WireSessionOptions['mapTransportError'];
   readonly #functionHook: WireHook | undefined;
 
   constructor(options: WireSessionOptions) {
@@ -164,6 +174,7 @@ export class WireSession {
     this.#manifest = manifest;
     this.#callTimeoutMs = options.callTimeoutMs;
     this.#connectionLost = options.connectionLost;
+    this.#mapTransportError = options.mapTransportError;
     const refuse = (message: string, hint: string): PluginLoadError =>
       new PluginLoadError(message, {
         plugin: manifest.name,
@@ -294,6 +305,7 @@ export class WireSession {
       throw mapRequestError(error, this.#site('setup'), {
         timeoutMs: options.timeoutMs,
         connectionLost: this.#connectionLost,
+        mapTransportError: this.#mapTransportError,
       });
     }
   }
@@ -312,6 +324,7 @@ export class WireSession {
       throw mapRequestError(error, this.#site('teardown'), {
         timeoutMs: options.timeoutMs,
         connectionLost: this.#connectionLost,
+        mapTransportError: this.#mapTransportError,
       });
     }
   }
@@ -338,6 +351,7 @@ export class WireSession {
       const mapped = mapRequestError(error, this.#site('health'), {
         timeoutMs: timeout,
         connectionLost: this.#connectionLost,
+        mapTransportError: this.#mapTransportError,
       });
       return { status: 'failing', message: mapped.message };
     }
@@ -396,6 +410,7 @@ export class WireSession {
         signal,
         timeoutMs: this.#callTimeoutMs,
         connectionLost: this.#connectionLost,
+        mapTransportError: this.#mapTransportError,
       });
     }
   }
@@ -416,6 +431,7 @@ export class WireSession {
           signal: call.signal,
           timeoutMs: this.#callTimeoutMs,
           connectionLost: this.#connectionLost,
+          mapTransportError: this.#mapTransportError,
         });
       }
       if (Array.isArray(page.tools)) tools.push(...(page.tools as Record<string, unknown>[]));
