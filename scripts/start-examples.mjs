@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 // The second half of the main job until the CLI lands: discover examples/plugins with a
 // real PluginRegistry, start everything this host can run, print status(), call a
 // hook through the governance middleware (with and without a tenant), then stop.
@@ -8,12 +10,31 @@
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PluginRegistry } from '@dagstack/plugin-registry';
-import { createMcpStdioRuntime } from '@dagstack/plugin-runtime-mcp-stdio';
 import { createStandardResources } from '@dagstack/plugin-resources';
+import { createMcpHttpRuntime } from '@dagstack/plugin-runtime-mcp-http';
+import { createMcpStdioRuntime } from '@dagstack/plugin-runtime-mcp-stdio';
+import { KIND_SPEC as TOOL_V1 } from '@dagstack/plugin-system/kinds/tool/v1';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const json = process.argv.includes('--json');
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+// The remote-search tool runs as its own HTTP service (see its server.mjs); the
+// token reaches the host through the environment variable its manifest names.
+const token = randomBytes(16).toString('hex');
+const remote = spawn(process.execPath, [join(root, 'examples/plugins/remote-search/server.mjs')], {
+  env: { ...process.env, PORT: '8931', REMOTE_SEARCH_TOKEN: token },
+  stdio: ['ignore', 'ignore', 'pipe'],
+});
+const remoteUp = await new Promise((resolve) => {
+  let text = '';
+  remote.stderr.on('data', (chunk) => {
+    text += chunk;
+    if (text.includes('listening')) resolve(true);
+  });
+  remote.once('exit', () => resolve(false));
+  setTimeout(() => resolve(false), 10_000).unref();
+});
 
 const standard = createStandardResources();
 const registry = new PluginRegistry({
@@ -21,16 +42,13 @@ const registry = new PluginRegistry({
   resources: standard.resources,
   healthChecks: false,
   env: {},
-  runtimes: [createMcpStdioRuntime()],
-});
-registry.registerKind({
-  kind: 'tool',
-  kind_api_version: '1.0.0',
-  hooks: [
-    { name: 'execute', dispatch: 'singleton', mcp_exposed: true },
-    { name: 'get_schema', dispatch: 'broadcast_collect', mcp_exposed: true },
+  runtimes: [
+    createMcpStdioRuntime(),
+    createMcpHttpRuntime({ env: { REMOTE_SEARCH_TOKEN: token } }),
   ],
 });
+// The standard tool kind: execute is addressed per plugin and function.
+registry.registerKind(TOOL_V1);
 registry.registerKind({
   kind: 'tokenizer',
   kind_api_version: '1.0.0',
@@ -53,11 +71,11 @@ try {
     'tool',
     'execute',
     { msg: 'hello' },
-    { metadata: { tenant_id: 'acme' } },
+    { metadata: { tenant_id: 'acme' }, target: 'echo' },
   );
   calls.push({ call: 'tool.execute {msg:"hello"} as tenant acme', result: echo });
   try {
-    await registry.call('tool', 'execute', { msg: 'no tenant' });
+    await registry.call('tool', 'execute', { msg: 'no tenant' }, { target: 'echo' });
     calls.push({ call: 'tool.execute without tenant', result: 'NOT REFUSED' });
     failed = true;
   } catch (error) {
@@ -77,6 +95,18 @@ try {
   calls.push({ call: 'chunker.chunk of a .ts file (capability → code, over stdio)', result: code });
   if (JSON.stringify(code) !== JSON.stringify(['const a = 1;', 'function f() {\n  return a;\n}']))
     failed = true;
+  const found = await registry.call(
+    'tool',
+    'execute',
+    { function: 'search', args: { query: 'dispatch' } },
+    { metadata: { tenant_id: 'acme' }, target: 'remote-search' },
+  );
+  calls.push({
+    call: 'tool.execute search "dispatch" on remote-search (over HTTP)',
+    result: found,
+  });
+  if (JSON.stringify(found) !== JSON.stringify({ result: ['adr-0002'], tenant: 'acme' }))
+    failed = true;
   const tokens = await registry.call(
     'tokenizer',
     'tokenize',
@@ -84,7 +114,10 @@ try {
     { metadata: { tenant_id: 'acme' } },
   );
   calls.push({ call: 'tokenizer.tokenize (a Python plugin over stdio)', result: tokens });
-  if (JSON.stringify(tokens) !== JSON.stringify({ tokens: ['Plugins', ',', 'in', 'Python', '!'], count: 5, tenant: 'acme' }))
+  if (
+    JSON.stringify(tokens) !==
+    JSON.stringify({ tokens: ['Plugins', ',', 'in', 'Python', '!'], count: 5, tenant: 'acme' })
+  )
     failed = true;
   if (JSON.stringify(echo) !== JSON.stringify({ echoed: 'hello' })) failed = true;
   if (JSON.stringify(pieces) !== JSON.stringify(['abcd', 'efgh', 'ij'])) failed = true;
@@ -92,7 +125,8 @@ try {
   // A plugin this host can run (in-process, or over stdio with a command that exists) must have started.
   for (const row of rows) {
     if (row.runtime === 'in_process' && row.state !== 'ready') failed = true;
-    if ((row.name === 'code' || row.name === 'tokenizer') && row.state !== 'ready') failed = true;
+    if (['code', 'tokenizer', 'remote-search'].includes(row.name) && row.state !== 'ready')
+      failed = true;
   }
 
   if (json) {
@@ -128,6 +162,8 @@ try {
   });
   await registry.close();
   await standard.close();
+  remote.kill('SIGTERM');
+  if (!remoteUp) process.stderr.write('the remote-search service did not start\n');
   if (!json) {
     const states = registry.status().map((r) => r.state);
     const count = (s) => states.filter((x) => x === s).length;

@@ -7,9 +7,11 @@ import {
   type HookSpec,
   type KindSpec,
   type Logger,
+  type PluginHandle,
   type PluginManifest,
   RUNTIMES,
   type RuntimeAdapter,
+  type RuntimeLoadOptions,
 } from '@dagstack/plugin-api';
 import type { DispatchCandidate } from '@dagstack/plugin-dispatch';
 import { createInProcessHandle, PluginRegistry, type SetupReport } from '@dagstack/plugin-registry';
@@ -21,6 +23,7 @@ import {
   MemoryProgressSink,
   SeededRng,
 } from '@dagstack/plugin-resources';
+import { createMcpStdioRuntime } from '@dagstack/plugin-runtime-mcp-stdio';
 import {
   type Behaviour,
   checkBehaviour,
@@ -39,6 +42,7 @@ import {
   show,
   toData,
 } from './compare.js';
+import { CHILD_PROGRAMS, ProcessScope } from './processes.js';
 
 /** Host settings: how the registry of a scenario is built. */
 export interface HostSpec {
@@ -66,11 +70,27 @@ export interface HostSpec {
   resources?: string[];
   /** Plugins of kinds without a registered hookspec are unavailable. */
   strict_kinds?: boolean;
+  /** Plugin configuration by section `<kind>.<name>` (or `{<kind>: {<name>: ...}}`). */
+  config?: Record<string, unknown>;
+  /**
+   * How `mcp_stdio` plugins run: `stand_in` (default, in-memory stand-ins) or
+   * `children` (real child processes serving the behaviour, loaded by the
+   * binding's real mcp_stdio runtime).
+   */
+  stdio?: 'stand_in' | 'children';
+}
+
+/** What a caller of {@link runScenario} adds to the host (the wire runner). */
+export interface ScenarioOptions {
+  /** Runtime adapters to use instead of the stand-ins of their runtime. */
+  readonly adapters?: readonly RuntimeAdapter[];
+  /** Called after the last step and the final teardown, even when the case failed. */
+  readonly cleanup?: () => Promise<void>;
 }
 
 type HookShorthand = string | (Partial<HookSpec> & { dispatch: string });
 
-interface KindShorthand {
+export interface KindShorthand {
   kind_api_version?: string;
   hooks: Record<string, HookShorthand>;
 }
@@ -253,8 +273,68 @@ function splitPlugin(
   return { manifest, behaviour, load };
 }
 
+/** The kinds of a case as hookspecs (README §Kinds). */
+export function caseKindSpecs(kinds: Record<string, KindShorthand> | undefined): KindSpec[] {
+  return kindSpecs(kinds ?? {});
+}
+
+/** A plugin entry's manifest and behaviour, with the runner's manifest defaults. */
+export function pluginParts(
+  spec: PluginSpec,
+  defaultKind: string,
+  where: string,
+): { manifest: Record<string, unknown>; behaviour: PluginBehaviour; load: Behaviour | undefined } {
+  return splitPlugin(spec, defaultKind, where);
+}
+
+/**
+ * The `mcp_stdio` runtime of `host.stdio: children`: the binding's real
+ * runtime, with the event log recorded on the host side (README §Host): the
+ * runner logs `<plugin>.load` when the registry asks the runtime to load a
+ * plugin and `<plugin>.<method>` when it begins setup, teardown, health or a
+ * hook, because only the host sees the order in which invocations begin.
+ */
+function recordingStdioRuntime(log: EventLog): RuntimeAdapter & { close(): Promise<void> } {
+  const runtime = createMcpStdioRuntime({
+    shutdown: { exitWaitMs: 2000, killGraceMs: 1000 },
+    restart: { maxAttempts: 1, initialDelayMs: 50 },
+  });
+  return {
+    runtime: runtime.runtime,
+    check: runtime.check,
+    close: () => runtime.close(),
+    async load(manifest: PluginManifest, options: RuntimeLoadOptions): Promise<PluginHandle> {
+      const name = manifest.name;
+      log.push(`${name}.load`);
+      const handle = await runtime.load(manifest, options);
+      return {
+        manifest: handle.manifest,
+        runtime: handle.runtime,
+        hooks: handle.hooks,
+        instance: handle.instance,
+        setup(ctx) {
+          log.push(`${name}.setup`);
+          return handle.setup(ctx);
+        },
+        teardown() {
+          log.push(`${name}.teardown`);
+          return handle.teardown();
+        },
+        health() {
+          log.push(`${name}.health`);
+          return handle.health();
+        },
+        invoke(hook, input, call) {
+          log.push(`${name}.${hook}`);
+          return handle.invoke(hook, input, call);
+        },
+      };
+    },
+  };
+}
+
 /** Runs one scenario case against a fresh registry. */
-export async function runScenario(c: ScenarioCase): Promise<void> {
+export async function runScenario(c: ScenarioCase, options: ScenarioOptions = {}): Promise<void> {
   const host = c.host ?? {};
   const kinds = c.kinds ?? {};
   const kindNames = Object.keys(kinds);
@@ -263,29 +343,40 @@ export async function runScenario(c: ScenarioCase): Promise<void> {
   const records: LogRecord[] = [];
   const objects = new Map<string, { object: object; load: Behaviour | undefined }>();
 
-  const standIns: RuntimeAdapter[] = (host.runtimes ?? []).map((runtime) => {
+  const children = host.stdio === 'children';
+  if (host.stdio !== undefined && host.stdio !== 'stand_in' && !children) {
+    throw new Mismatch(`fixture error: host.stdio must be stand_in or children`);
+  }
+  const scope = children ? await ProcessScope.create() : undefined;
+  const adapters: RuntimeAdapter[] = [...(options.adapters ?? [])];
+  if (children) adapters.push(recordingStdioRuntime(log));
+  const provided = new Set(adapters.map((a) => a.runtime as string));
+  const standIns: RuntimeAdapter[] = (host.runtimes ?? []).flatMap((runtime): RuntimeAdapter[] => {
     if (!(Object.values(RUNTIMES) as string[]).includes(runtime) || runtime === 'in_process') {
       throw new Mismatch(`fixture error: host.runtimes lists "${runtime}"`);
     }
-    return {
-      runtime: runtime as RuntimeAdapter['runtime'],
-      async load(manifest: PluginManifest) {
-        const entry = objects.get(`${manifest.kind}/${manifest.name}`);
-        if (entry === undefined) throw new Error(`no stand-in object for ${manifest.name}`);
-        log.push(`${manifest.name}.load`);
-        if (entry.load !== undefined) {
-          await perform(
-            entry.load,
-            { plugin: manifest.name, method: 'load', value: undefined, log },
-            0,
-          );
-        }
-        return {
-          ...createInProcessHandle(manifest, entry.object),
-          runtime: manifest.runtime.find((r) => r === runtime) ?? runtime,
-        } as ReturnType<typeof createInProcessHandle>;
+    if (provided.has(runtime)) return [];
+    return [
+      {
+        runtime: runtime as RuntimeAdapter['runtime'],
+        async load(manifest: PluginManifest) {
+          const entry = objects.get(`${manifest.kind}/${manifest.name}`);
+          if (entry === undefined) throw new Error(`no stand-in object for ${manifest.name}`);
+          log.push(`${manifest.name}.load`);
+          if (entry.load !== undefined) {
+            await perform(
+              entry.load,
+              { plugin: manifest.name, method: 'load', value: undefined, log },
+              0,
+            );
+          }
+          return {
+            ...createInProcessHandle(manifest, entry.object),
+            runtime: manifest.runtime.find((r) => r === runtime) ?? runtime,
+          } as ReturnType<typeof createInProcessHandle>;
+        },
       },
-    };
+    ];
   });
 
   // null in a case removes a suite default.
@@ -293,7 +384,7 @@ export async function runScenario(c: ScenarioCase): Promise<void> {
   const routing = host.routing ?? undefined;
   const registry = new PluginRegistry({
     coreVersion: host.core_version ?? '0.1.0',
-    runtimes: standIns,
+    runtimes: [...standIns, ...adapters],
     logger: captureLogger(records),
     env: host.env ?? {},
     healthChecks: false,
@@ -306,6 +397,7 @@ export async function runScenario(c: ScenarioCase): Promise<void> {
       : { checkJsonBoundaries: host.check_json_boundaries }),
     ...(host.call_timeout_ms === undefined ? {} : { defaultCallTimeoutMs: host.call_timeout_ms }),
     ...(host.strict_kinds === undefined ? {} : { strictKinds: host.strict_kinds }),
+    ...(host.config === undefined ? {} : { config: host.config }),
     ...(governance === undefined
       ? {}
       : {
@@ -341,6 +433,7 @@ export async function runScenario(c: ScenarioCase): Promise<void> {
   });
 
   let torn = false;
+  let left: number[] = [];
   try {
     for (const spec of kindSpecs(kinds)) registry.registerKind(spec);
 
@@ -358,7 +451,11 @@ export async function runScenario(c: ScenarioCase): Promise<void> {
       const where = `plugins[${i}]`;
       if (typeof spec.name !== 'string')
         throw new Mismatch(`fixture error: ${where}.name is required`);
-      const { manifest, behaviour, load } = splitPlugin(spec, defaultKind, where);
+      const { manifest, behaviour, load } = splitPlugin(
+        children ? serveAsChild(spec, kinds, defaultKind, scope as ProcessScope, where) : spec,
+        defaultKind,
+        where,
+      );
       const object = makePluginObject(spec.name, behaviour, log);
       try {
         const registered = registry.registerManifest(manifest);
@@ -441,9 +538,63 @@ export async function runScenario(c: ScenarioCase): Promise<void> {
       checkCommon(expect, { registry, log, records, from }, where);
     }
   } finally {
-    if (!torn) await registry.teardownAll().catch(() => undefined);
-    registry.close();
+    try {
+      if (!torn) await registry.teardownAll().catch(() => undefined);
+      registry.close();
+      for (const adapter of adapters) await adapter.close?.().catch(() => undefined);
+      await options.cleanup?.();
+    } finally {
+      left = (await scope?.reap()) ?? [];
+    }
   }
+  // Reached only when the case passed otherwise: a failure explains more.
+  if (left.length > 0) {
+    throw new Mismatch(`child processes still running after the case: ${left.join(', ')}`);
+  }
+}
+
+/**
+ * `host.stdio: children`: point an `mcp_stdio` plugin at a real child that
+ * serves its behaviour (children/serve-behaviour.mjs).
+ */
+function serveAsChild(
+  spec: PluginSpec,
+  kinds: Record<string, KindShorthand>,
+  defaultKind: string,
+  scope: ProcessScope,
+  where: string,
+): PluginSpec {
+  const runtimes: unknown[] = Array.isArray(spec.runtime)
+    ? spec.runtime
+    : [spec.runtime ?? 'in_process'];
+  if (!runtimes.includes('mcp_stdio')) return spec;
+  if (spec.load !== undefined) {
+    throw new Mismatch(`fixture error: ${where}.load is for stand-ins, not host.stdio: children`);
+  }
+  const kind = typeof spec.kind === 'string' ? spec.kind : defaultKind;
+  const kindSpec = kindSpecs(kinds).find((k) => k.kind === kind);
+  const behaviour: PluginBehaviour = {};
+  for (const key of ['hooks', 'setup', 'teardown', 'health', 'before', 'after'] as const) {
+    if (spec[key] !== undefined) (behaviour as Record<string, unknown>)[key] = spec[key];
+  }
+  const given = (spec.mcp_stdio ?? {}) as Record<string, unknown>;
+  return {
+    ...spec,
+    mcp_stdio: {
+      ...given,
+      command: [process.execPath, CHILD_PROGRAMS.serve],
+      env: {
+        ...((given.env as Record<string, string> | undefined) ?? {}),
+        CONFORMANCE_PLUGIN: JSON.stringify({
+          name: spec.name,
+          kind,
+          ...(kindSpec === undefined ? {} : { kind_spec: kindSpec }),
+          behaviour,
+        }),
+        CONFORMANCE_PIDS: scope.pidFile,
+      },
+    },
+  };
 }
 
 async function act(

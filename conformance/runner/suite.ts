@@ -14,6 +14,7 @@ import {
   runManifestFolder,
 } from './manifests.js';
 import { runScenario, type ScenarioCase } from './scenario.js';
+import { runWireCase, type WireCase } from './wire.js';
 
 /** The fixture format this runner implements. */
 export const FORMAT = 1;
@@ -111,7 +112,7 @@ function merge(
   c: Record<string, unknown>,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { ...defaults, ...c };
-  for (const key of ['host', 'kinds']) {
+  for (const key of ['host', 'kinds', 'plugin']) {
     const a = defaults[key];
     const b = c[key];
     if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) {
@@ -123,22 +124,13 @@ function merge(
 
 type Runner = (c: Record<string, unknown>, suite: SuiteFile) => Promise<void>;
 
-const RUNNERS: Record<Exclude<Category, 'wire'>, Runner> = {
+const RUNNERS: Record<Category, Runner> = {
   manifests: (c, s) => runManifestCase(c as unknown as ManifestCase, s.base_manifest ?? {}),
   core_version: async (c) => runCoreVersionCase(c as unknown as CoreVersionCase),
   discovery: (c, s) => runDiscoveryCase(c as unknown as DiscoveryCase, s.base_manifest ?? {}),
   lifecycle: (c) => runScenario(c as unknown as ScenarioCase),
   dispatch: (c) => runScenario(c as unknown as ScenarioCase),
-};
-
-/**
- * Whether the wire runner can execute: it needs the stdio runtime and the
- * MCP wire mapping, which are not built yet in this repository.
- */
-export const WIRE_RUNNER: { available: boolean; reason: string } = {
-  available: false,
-  reason:
-    'the wire runner is not implemented: @dagstack/plugin-mcp-wire and @dagstack/plugin-runtime-mcp-stdio have no sources yet',
+  wire: (c) => runWireCase(c as unknown as WireCase),
 };
 
 /** Every case of every category, in a stable order. */
@@ -196,18 +188,14 @@ export function loadCases(root: string = CONFORMANCE_ROOT): ConformanceCase[] {
         if (ids.has(id)) fail(file, `duplicate case id "${id}"`);
         ids.add(id);
         const c = merge(suite.defaults ?? {}, raw);
-        const runner = category === 'wire' ? undefined : RUNNERS[category];
+        const runner = RUNNERS[category];
         add({
           category,
           file,
           id,
           description: typeof raw.description === 'string' ? raw.description : undefined,
-          notRunnable:
-            runner === undefined && !WIRE_RUNNER.available ? WIRE_RUNNER.reason : undefined,
-          run: async () => {
-            if (runner === undefined) throw new Mismatch(WIRE_RUNNER.reason);
-            await runner(c, suite);
-          },
+          notRunnable: undefined,
+          run: () => runner(c, suite),
         });
       }
     }
