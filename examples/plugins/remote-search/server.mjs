@@ -34,11 +34,15 @@ class RemoteSearch {
   }
 }
 
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: read by the example service when it runs, not by a turbo task
+const port = Number(process.env.PORT ?? 8931);
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: as above
+const token = process.env.REMOTE_SEARCH_TOKEN ?? '';
 const served = await servePlugin(new RemoteSearch(), KIND_SPEC, {
   transport: 'http',
   name: 'remote-search',
-  port: Number(process.env.PORT ?? 8931),
-  auth: { token: process.env.REMOTE_SEARCH_TOKEN ?? '' },
+  port,
+  auth: { token },
 });
 process.stderr.write(`remote-search listening on ${served.url}\n`);
 const stop = () => void served.close().then(() => process.exit(0));
