@@ -4,6 +4,7 @@ import { loadKindSpec } from '@dagstack/hookspec-codegen';
 import type { KindSpec, Logger, RuntimeAdapter } from '@dagstack/plugin-api';
 import { createStderrLogger, type LogLevel, PluginRegistry } from '@dagstack/plugin-registry';
 import { createStandardResources } from '@dagstack/plugin-resources';
+import { createMcpHttpRuntime } from '@dagstack/plugin-runtime-mcp-http';
 import { createMcpStdioRuntime } from '@dagstack/plugin-runtime-mcp-stdio';
 import { KIND_SPEC as ORCHESTRATOR_V1 } from '@dagstack/plugin-system/kinds/orchestrator/v1';
 import { KIND_SPEC as TOOL_V1 } from '@dagstack/plugin-system/kinds/tool/v1';
@@ -19,7 +20,7 @@ export interface HostOptions {
   /** Folders of kind YAMLs (`--kinds`), searched recursively for `*.yaml`. */
   readonly kindDirs?: readonly string[];
   readonly logLevel?: LogLevel;
-  /** Runtime adapters besides the in-process one. @default the mcp_stdio runtime */
+  /** Runtime adapters besides the in-process one. @default the mcp_stdio and mcp_http runtimes */
   readonly runtimes?: readonly RuntimeAdapter[];
 }
 
@@ -80,7 +81,10 @@ export async function createHost(options: HostOptions): Promise<Host> {
     logger,
     resources: standard.resources,
     env: io.env ?? process.env,
-    runtimes: options.runtimes ?? [createMcpStdioRuntime()],
+    runtimes: options.runtimes ?? [
+      createMcpStdioRuntime(),
+      createMcpHttpRuntime({ env: io.env ?? process.env }),
+    ],
     healthChecks: false,
   });
   for (const spec of kinds.values()) registry.registerKind(spec);

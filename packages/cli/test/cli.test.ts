@@ -152,15 +152,16 @@ url = "http://127.0.0.1:1/mcp"
     }>();
     expect(out.plugins.map((p) => [p.kind, p.name, p.state])).toEqual([
       ['listener', 'failing', 'registered'],
-      ['search', 'remote', 'unavailable'],
+      ['search', 'remote', 'registered'],
       ['tool', 'upper', 'registered'],
     ]);
     const upper = out.plugins.find((p) => p.name === 'upper');
     expect(upper).toMatchObject({ runtime: 'in_process', priority: 5, reason: null });
     expect(upper?.source).toBe(join(root, 'ok', 'dagstack.toml'));
-    expect(out.plugins.find((p) => p.name === 'remote')?.reason).toMatch(
-      /no adapter for runtime mcp_http/,
-    );
+    expect(out.plugins.find((p) => p.name === 'remote')).toMatchObject({
+      runtime: 'mcp_http',
+      reason: null,
+    });
     expect(out.failures).toHaveLength(1);
     expect(out.failures[0]?.path).toContain('broken');
     expect(out.failures[0]?.error.code).toBe('MANIFEST_INVALID');
@@ -175,6 +176,15 @@ url = "http://127.0.0.1:1/mcp"
     const failing = out.plugins.find((p) => p.name === 'failing');
     expect(failing?.state).toBe('unavailable');
     expect(failing?.reason).toContain('no database');
+  });
+
+  it('--setup reports an unreachable mcp_http service as unavailable with the reason', async () => {
+    const run = await cli(['list', 'remote', '--setup', '--json'], { cwd: mixedTree() });
+    expect(run.code).toBe(1);
+    const [remote] = run.json<{ plugins: { name: string; state: string; reason: string }[] }>()
+      .plugins;
+    expect(remote).toMatchObject({ name: 'remote', state: 'unavailable' });
+    expect(remote?.reason).toMatch(/not reachable/);
   });
 
   it('--setup with only healthy plugins exits 0; human table and summary', async () => {

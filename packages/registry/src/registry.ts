@@ -135,6 +135,10 @@ interface PluginRecord {
   manifest: PluginManifest;
   /** Made `unavailable` by its runtime's own report; a later report may revive it. */
   runtimeDown?: boolean;
+  /** The last state its runtime reported while it was starting. */
+  startReport?:
+    | { state: RuntimeReportedState; reason: PluginRegistryError | undefined }
+    | undefined;
   readonly key: string;
   dir: string | undefined;
   state: PluginState;
@@ -698,8 +702,7 @@ export class PluginRegistry {
       this.#refreshDispatch();
       for (const record of [...this.#pendingReady]) {
         this.#pendingReady.delete(record);
-        this.#setState(record, 'ready');
-        this.#startHealth(record);
+        this.#becomeStarted(record);
       }
     }
     if (completed.length > 0) order.push(completed);
@@ -816,8 +819,7 @@ export class PluginRegistry {
       if (deferReady && record.state === 'starting') {
         this.#pendingReady.add(record);
       } else {
-        this.#setState(record, 'ready');
-        this.#startHealth(record);
+        this.#becomeStarted(record);
       }
       return true;
     } catch (error) {
@@ -874,11 +876,35 @@ export class PluginRegistry {
   }
 
   /** A runtime's own report on a plugin (a crashed child, a restart). */
+  /**
+   * A plugin whose setup succeeded: `ready`, unless its runtime reported
+   * otherwise while it was starting (a service not reachable yet).
+   */
+  #becomeStarted(record: PluginRecord): void {
+    const reported = record.startReport;
+    record.startReport = undefined;
+    if (reported === undefined || reported.state === 'ready') {
+      this.#setState(record, 'ready');
+      this.#startHealth(record);
+    } else if (reported.state === 'degraded') {
+      this.#setState(record, 'degraded', reported.reason);
+      this.#startHealth(record);
+    } else {
+      record.runtimeDown = true;
+      this.#setState(record, 'unavailable', reported.reason);
+    }
+  }
+
   #runtimeReport(
     record: PluginRecord,
     state: RuntimeReportedState,
     reason: PluginRegistryError | undefined,
   ): void {
+    // During the start the report is kept and applied when setup finishes.
+    if (record.state === 'starting') {
+      record.startReport = { state, reason };
+      return;
+    }
     // Reports apply to a started plugin, and to one the runtime itself made
     // unavailable (a service that went away may come back: ADR-0001 §Cold start).
     const started = record.state === 'ready' || record.state === 'degraded';

@@ -126,6 +126,48 @@ describe('runtime adapters', () => {
     ]);
   });
 
+  it('a report made while the plugin starts is applied when setup returns (a service not reachable yet)', async () => {
+    let options: RuntimeLoadOptions | undefined;
+    const down = new PluginUnavailable({
+      plugin: 'remote',
+      state: 'unavailable',
+      reason: 'not reachable',
+    });
+    const adapter: RuntimeAdapter = {
+      runtime: 'mcp_http',
+      async load(m, o) {
+        options = o;
+        return {
+          manifest: m,
+          runtime: 'mcp_http',
+          hooks: new Set(['execute']),
+          // The runtime knows during setup that the service is down.
+          setup: async () => o.onStateChange?.('unavailable', down),
+          teardown: async () => true,
+          health: async () => ({ status: 'ok' }),
+          invoke: async () => 'served',
+        };
+      },
+    };
+    const registry = new PluginRegistry({ runtimes: [adapter], healthChecks: false });
+    registry.registerKind(TOOL);
+    registry.registerManifest(manifest('remote', 'mcp_http'));
+    const changes: string[] = [];
+    registry.on('state', (c) => changes.push(`${c.from}->${c.to}`));
+    const report = await registry.setupAll();
+    expect(report.unavailable.map((u) => u.plugin)).toEqual(['remote']);
+    expect(registry.status()[0]).toMatchObject({
+      state: 'unavailable',
+      error: { message: down.message },
+    });
+    // Never `ready` in between.
+    expect(changes).toEqual(['registered->starting', 'starting->unavailable']);
+    // The service comes back: the runtime revives it.
+    options?.onStateChange?.('ready');
+    expect(await registry.call('tool', 'execute', {})).toBe('served');
+    await registry.teardownAll();
+  });
+
   it('a plugin that failed its own setup is not revived by runtime reports', async () => {
     let options: RuntimeLoadOptions | undefined;
     const adapter: RuntimeAdapter = {

@@ -559,13 +559,11 @@ export class HttpPluginHandle implements PluginHandle {
       return;
     }
     if (this.#state === 'down') {
-      // Set up on the service when it is reached; the registry marks the
-      // plugin ready now, so tell it the real state right after.
-      const error = this.#downError;
+      // Set up on the service when it is reached. The registry applies this
+      // report when setup returns: the plugin starts `unavailable` with the
+      // reason, and becomes `ready` when the background reconnect succeeds.
       this.#downAs = 'unavailable';
-      setImmediate(() => {
-        if (this.#state === 'down') this.#report?.('unavailable', error);
-      });
+      this.#report?.('unavailable', this.#downError);
       return;
     }
     throw this.#unavailable();
