@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { LogLevel } from '@dagstack/plugin-registry';
 import { CALL_USAGE, callCommand } from './commands/call.js';
 import { CODEGEN_USAGE, codegenCommand } from './commands/codegen.js';
+import { CONTRACT_USAGE, contractCommand } from './commands/contract.js';
 import { INIT_USAGE, initCommand } from './commands/init.js';
 import { LIST_USAGE, listCommand } from './commands/list.js';
 import { SERVE_USAGE, serveCommand } from './commands/serve.js';
@@ -13,6 +14,7 @@ const USAGES: Readonly<Record<string, string>> = {
   list: LIST_USAGE,
   call: CALL_USAGE,
   serve: SERVE_USAGE,
+  contract: CONTRACT_USAGE,
   codegen: CODEGEN_USAGE,
   init: INIT_USAGE,
 };
@@ -26,6 +28,7 @@ Commands:
   call <kind> <hook> --plugins <dir> [--input <json>|@file] [--meta k=v]...
                                   dispatch one hook call through a registry
   serve <dir>... --stdio           serve the registry's hooks as MCP tools
+  contract <plugin-dir>           run the contract suite against a plugin
   codegen <kind.yaml>... --out <dir> [--check]
                                   generate types and KindSpecs from hookspecs
   init <kind> <name> [--dir plugins]
@@ -141,6 +144,32 @@ export async function runCli(argv: readonly string[], io?: CliIo): Promise<numbe
           ...(values.timeout === undefined ? {} : { timeout: values.timeout }),
           ...(values.dispatch === undefined ? {} : { dispatch: values.dispatch }),
           ...(logLevel === undefined ? {} : { logLevel }),
+        });
+      }
+      case 'contract': {
+        const { values, positionals } = parseArgs({
+          args: [...rest],
+          options: {
+            ...COMMON,
+            samples: { type: 'string' },
+            check: { type: 'string', multiple: true },
+            kinds: { type: 'string', multiple: true },
+            config: { type: 'string' },
+          },
+          allowPositionals: true,
+        });
+        json = values.json;
+        if (values.help) return help(out, usage);
+        if (positionals.length > 1)
+          throw new UsageError(
+            `contract takes one plugin folder; unexpected ${positionals.slice(1).join(' ')}`,
+          );
+        return await contractCommand(out, positionals[0], {
+          json: values.json,
+          checks: values.check ?? [],
+          kindDirs: values.kinds ?? [],
+          ...(values.samples === undefined ? {} : { samples: values.samples }),
+          ...(values.config === undefined ? {} : { config: values.config }),
         });
       }
       case 'serve': {

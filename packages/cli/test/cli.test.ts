@@ -41,7 +41,7 @@ describe('top level', () => {
   });
 
   it('each command has --help', async () => {
-    for (const command of ['validate', 'list', 'call', 'serve', 'codegen', 'init']) {
+    for (const command of ['validate', 'list', 'call', 'serve', 'contract', 'codegen', 'init']) {
       const run = await cli([command, '--help']);
       expect(run.code, command).toBe(0);
       expect(run.stdout, command).toContain(`dagstack-plugins ${command}`);
@@ -453,6 +453,58 @@ await servePlugin(new Upper(), KIND_SPEC, { transport: 'stdio' });
     const out = run.json<{ result: string; pid: number; tenant: string }>();
     expect(out).toMatchObject({ result: 'WIRE', tenant: 'acme' });
     expect(out.pid).not.toBe(process.pid);
+  });
+});
+
+describe('contract', () => {
+  it('a plugin scaffolded by init passes the contract suite as generated', async () => {
+    const root = tempDir();
+    expect((await cli(['init', 'tool', 'fresh'], { cwd: root })).code).toBe(0);
+    const run = await cli(['contract', 'plugins/fresh', '--json'], { cwd: root });
+    const report = run.json<{
+      ok: boolean;
+      plugin: string;
+      checks: { id: string; status: string }[];
+    }>();
+    expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(report).toMatchObject({ ok: true, plugin: 'fresh' });
+    // Samples came from the tool kind's hookspec: the sample-driven checks ran.
+    expect(report.checks.find((c) => c.id === 'serializable')?.status).toBe('pass');
+  }, 120_000);
+
+  it('a plugin that writes globals fails with AmbientStateViolation and exit 1', async () => {
+    const root = writeTree(tempDir(), {
+      ...prefix(
+        'sloppy',
+        plugin(
+          { name: 'sloppy', kind: 'tool' },
+          `get_schema() { return []; }
+  execute(input) { globalThis.lastInput = input; return { result: 1 }; }`,
+        ),
+      ),
+    });
+    const run = await cli(['contract', 'sloppy', '--check', 'ambient-state', '--json'], {
+      cwd: root,
+    });
+    expect(run.code).toBe(1);
+    const report = run.json<{
+      checks: { id: string; status: string; failures: { errorClass: string }[] }[];
+    }>();
+    expect(report.checks.map((c) => c.id)).toEqual(['ambient-state']);
+    expect(report.checks[0]?.failures.map((f) => f.errorClass)).toContain('AmbientStateViolation');
+    const human = await cli(['contract', 'sloppy', '--check', 'ambient-state'], { cwd: root });
+    expect(human.stdout).toContain('AmbientStateViolation');
+  }, 120_000);
+
+  it('usage errors: no folder, an unknown check, samples that are not JSON', async () => {
+    const root = tempDir();
+    writeFileSync(join(root, 'bad.json'), '{oops');
+    expect((await cli(['contract'], { cwd: root })).code).toBe(2);
+    const unknown = await cli(['contract', '.', '--check', 'vibes'], { cwd: root });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown check(s) vibes');
+    expect((await cli(['contract', '.', '--samples', 'bad.json'], { cwd: root })).code).toBe(2);
   });
 });
 

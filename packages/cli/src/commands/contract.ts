@@ -1,0 +1,109 @@
+import { readFile } from 'node:fs/promises';
+import type { JsonValue, KindSpec } from '@dagstack/plugin-api';
+import {
+  ALL_CHECKS,
+  type CheckId,
+  type ContractSample,
+  runContractSuite,
+} from '@dagstack/plugin-contract-suite';
+import { loadManifest } from '@dagstack/plugin-manifest';
+import { BUILT_IN_KINDS, loadKinds, resolvePath } from '../host.js';
+import { type CliIo, EXIT, UsageError, writeJson } from '../io.js';
+import { exampleOf } from './init.js';
+
+/** Usage of `contract`. */
+export const CONTRACT_USAGE: string = `dagstack-plugins contract <plugin-dir> [--samples <file.json>] [--check <id>]...
+    [--kinds <dir>]... [--config <json>] [--json]
+
+Runs the contract suite against the plugin in <plugin-dir>: manifest, lifecycle
+leaks, ambient state, serializable boundaries, determinism, orchestration
+neutrality, fallback robustness, middleware band, resources, stdio purity.
+--samples is a JSON array of { "hook", "input", "expected"?, "metadata"? }; without
+it, one sample per hook of the kind's hookspec is made from its input schema.
+--check limits the run to the named checks (${ALL_CHECKS.join(', ')}).
+Exit codes: 0 every check passed or was skipped, 1 a check failed, 2 usage error.
+`;
+
+/** One sample per hook with an input schema: the smallest valid input. */
+export function samplesFromKind(spec: KindSpec | undefined): ContractSample[] {
+  if (spec === undefined) return [];
+  return spec.hooks
+    .filter((h) => h.input_schema !== undefined)
+    .map((h) => ({ hook: h.name, input: exampleOf(h.input_schema as JsonValue) }));
+}
+
+/** `dagstack-plugins contract`. */
+export async function contractCommand(
+  io: CliIo,
+  dir: string | undefined,
+  options: {
+    json: boolean;
+    samples?: string;
+    checks: readonly string[];
+    kindDirs: readonly string[];
+    config?: string;
+  },
+): Promise<number> {
+  if (dir === undefined) throw new UsageError('contract needs a plugin folder');
+  const unknown = options.checks.filter((c) => !(ALL_CHECKS as readonly string[]).includes(c));
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown check(s) ${unknown.join(', ')}; known: ${ALL_CHECKS.join(', ')}`);
+  }
+  let config: Record<string, unknown> | undefined;
+  if (options.config !== undefined) {
+    try {
+      config = JSON.parse(options.config) as Record<string, unknown>;
+    } catch (error) {
+      throw new UsageError(`--config is not JSON: ${(error as Error).message}`);
+    }
+  }
+  const folder = resolvePath(io, dir);
+  const kinds = new Map<string, KindSpec>(BUILT_IN_KINDS.map((k) => [k.kind, k]));
+  for (const spec of await loadKinds(io, options.kindDirs)) kinds.set(spec.kind, spec);
+  const loaded = await loadManifest(folder);
+  const kindSpec = loaded.ok ? kinds.get(loaded.manifest.kind) : undefined;
+  let samples: ContractSample[];
+  if (options.samples !== undefined) {
+    try {
+      samples = JSON.parse(
+        await readFile(resolvePath(io, options.samples), 'utf8'),
+      ) as ContractSample[];
+    } catch (error) {
+      throw new UsageError(`--samples ${options.samples}: ${(error as Error).message}`);
+    }
+    if (!Array.isArray(samples))
+      throw new UsageError(`--samples ${options.samples}: expected a JSON array`);
+  } else {
+    samples = samplesFromKind(kindSpec);
+  }
+  const report = await runContractSuite({
+    manifest: folder,
+    samples,
+    ...(options.checks.length === 0 ? {} : { checks: options.checks as CheckId[] }),
+    ...(kindSpec === undefined ? {} : { kindSpec }),
+    ...(config === undefined ? {} : { config }),
+  });
+  if (options.json) {
+    writeJson(io, {
+      ok: report.ok,
+      plugin: report.plugin ?? null,
+      source: report.source ?? null,
+      durationMs: Math.round(report.durationMs),
+      checks: report.checks.map((c) => ({
+        id: c.id,
+        status: c.status,
+        ...(c.reason === undefined ? {} : { reason: c.reason }),
+        failures: c.failures.map((f) => ({
+          errorClass: f.errorClass,
+          code: f.code,
+          message: f.message,
+          ...(f.hook === undefined ? {} : { hook: f.hook }),
+          ...(f.location === undefined ? {} : { location: f.location }),
+        })),
+      })),
+    });
+  } else {
+    io.stdout.write(`${report.format()}\n`);
+  }
+  return report.ok ? EXIT.ok : EXIT.failed;
+}
