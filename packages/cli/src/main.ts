@@ -27,7 +27,7 @@ Commands:
   list <dir>... [--setup]         discover plugins (and start/stop them)
   call <kind> <hook> --plugins <dir> [--input <json>|@file] [--meta k=v]...
                                   dispatch one hook call through a registry
-  serve <dir>... --stdio           serve the registry's hooks as MCP tools
+  serve <dir>... --stdio|--http   serve the registry's hooks as MCP tools
   contract <plugin-dir>           run the contract suite against a plugin
   codegen <kind.yaml>... --out <dir> [--check]
                                   generate types and KindSpecs from hookspecs
@@ -179,6 +179,9 @@ export async function runCli(argv: readonly string[], io?: CliIo): Promise<numbe
             ...COMMON,
             stdio: { type: 'boolean', default: false },
             http: { type: 'boolean', default: false },
+            host: { type: 'string' },
+            port: { type: 'string' },
+            'token-env': { type: 'string' },
             kinds: { type: 'string', multiple: true },
             'no-dispatch-tools': { type: 'boolean', default: false },
           },
@@ -190,6 +193,10 @@ export async function runCli(argv: readonly string[], io?: CliIo): Promise<numbe
         return await serveCommand(out, positionals, {
           stdio: values.stdio,
           http: values.http,
+          json: values.json,
+          ...(values.host === undefined ? {} : { host: values.host }),
+          ...(values.port === undefined ? {} : { port: values.port }),
+          ...(values['token-env'] === undefined ? {} : { tokenEnv: values['token-env'] }),
           dispatchTools: !values['no-dispatch-tools'],
           kindDirs: values.kinds ?? [],
           ...(logLevel === undefined ? {} : { logLevel }),

@@ -1,17 +1,21 @@
 // `dagstack-plugins serve --stdio` as an MCP client meets it: the built
 // executable in a real child process, driven by the SDK's own Client, with a
 // governance middleware plugin applied to every call.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PACKAGE_DIR, plugin, tempDir, writeTree } from './helpers.js';
 
 const BIN = join(PACKAGE_DIR, 'dist/bin.js');
 const clients: Client[] = [];
+const children: ChildProcess[] = [];
 afterEach(async () => {
   // Closing the client closes the child's stdin; the transport kills it if it lingers.
   for (const client of clients.splice(0)) await client.close();
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
 function tree(): string {
@@ -93,10 +97,79 @@ describe('serve --stdio', () => {
     expect(stderr()).toContain('2 plugin(s) ready');
   });
 
-  it('without --stdio (or with --http, not yet available) it is a usage error', async () => {
+  it('usage errors: neither or both transports, a public host without a token, a bad port', async () => {
     const { cli } = await import('./helpers.js');
     expect((await cli(['serve', '.'])).code).toBe(2);
     expect((await cli(['serve'])).code).toBe(2);
+    expect((await cli(['serve', '.', '--stdio', '--http'])).code).toBe(2);
+    const open = await cli(['serve', '.', '--http', '--host', '0.0.0.0']);
+    expect(open.code).toBe(2);
+    expect(open.stderr).toContain('--token-env');
+    expect((await cli(['serve', '.', '--http', '--port', 'eighty'])).code).toBe(2);
+    const unset = await cli(['serve', '.', '--http', '--token-env', 'NOT_SET_ANYWHERE']);
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toContain('NOT_SET_ANYWHERE');
+  });
+});
+
+describe('serve --http', () => {
+  it('serves the registry on 127.0.0.1 with a bearer token; calls go through the middleware', async () => {
+    const secret = 'serve-test-token-41d9';
+    const child = spawn(
+      process.execPath,
+      [BIN, 'serve', tree(), '--http', '--token-env', 'SERVE_TOKEN', '--json'],
+      {
+        env: { ...process.env, SERVE_TOKEN: secret },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    children.push(child);
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('}')) resolve(out);
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+    });
+    const { url } = JSON.parse(line) as { url: string };
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+
+    const client = new Client({ name: 'serve-http-test', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(url), {
+        requestInit: { headers: { Authorization: `Bearer ${secret}` } },
+      }),
+    );
+    clients.push(client);
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual([
+      'tool.calc.execute.add',
+      'tool.execute',
+    ]);
+    const ok = await client.callTool({
+      name: 'tool.calc.execute.add',
+      arguments: { a: 1, b: 2 },
+      _meta: { 'dagstack.dev/metadata': { tenant_id: 'acme' } },
+    });
+    expect(ok.structuredContent).toEqual({ result: 3, tenant: 'acme' });
+
+    const intruder = new Client({ name: 'intruder', version: '1.0.0' });
+    await expect(
+      intruder.connect(
+        new StreamableHTTPClientTransport(new URL(url), {
+          requestInit: { headers: { Authorization: 'Bearer wrong' } },
+        }),
+      ),
+    ).rejects.toThrow();
+    expect(stderr).not.toContain(secret);
+
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });
 

@@ -15,5 +15,12 @@ export type {
   McpHttpRuntimeOptions,
 } from './runtime.js';
 export { createMcpHttpRuntime } from './runtime.js';
-export type { ServeAuthOptions, ServedHttpPlugin, ServePluginOptions } from './serve.js';
-export { servePlugin } from './serve.js';
+export type {
+  McpHttpEndpoint,
+  McpHttpServeOptions,
+  McpSessionServer,
+  ServeAuthOptions,
+  ServedHttpPlugin,
+  ServePluginOptions,
+} from './serve.js';
+export { serveMcpHttp, servePlugin } from './serve.js';

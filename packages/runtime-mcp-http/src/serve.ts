@@ -1,15 +1,15 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PluginRegistryError } from '@dagstack/plugin-api';
+import { type Logger, PluginRegistryError } from '@dagstack/plugin-api';
 import {
   createJsonLineLogger,
   createPluginServer,
   DEFAULT_MAX_MESSAGE_BYTES,
-  type PluginServer,
   type PluginServerOptions,
   type ServeTarget,
 } from '@dagstack/plugin-mcp-wire';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 
 /** How the server checks the host's credentials. @since 0.1.0 */
@@ -61,8 +61,51 @@ export interface ServedHttpPlugin {
   close(): Promise<void>;
 }
 
+/**
+ * One MCP server per HTTP session, made by the caller of {@link serveMcpHttp}:
+ * the SDK server and, optionally, what to run when the session ends without a
+ * teardown request.
+ * @since 0.1.0
+ */
+export interface McpSessionServer {
+  readonly server: Server;
+  shutdown?(): Promise<unknown>;
+}
+
+/** Options of {@link serveMcpHttp}. @since 0.1.0 */
+export interface McpHttpServeOptions {
+  /** Interface to listen on. @default "127.0.0.1" */
+  readonly host?: string;
+  /** Port to listen on; 0 picks a free one. @default 0 */
+  readonly port?: number;
+  /** Path of the MCP endpoint. @default "/mcp" */
+  readonly path?: string;
+  /** Credentials required of every request. @default none */
+  readonly auth?: ServeAuthOptions;
+  /** Sessions served at once; more get 503. @default 64 */
+  readonly maxSessions?: number;
+  /** How long `close()` waits for calls in flight. @default 10000 */
+  readonly shutdownGraceMs?: number;
+  /** Bound of one request body in bytes. @default 16 MiB */
+  readonly maxMessageBytes?: number;
+  /** Where refused requests and failures are logged. @default JSON lines on stderr */
+  readonly logger?: Logger;
+}
+
+/** An MCP endpoint being served over HTTP. @since 0.1.0 */
+export interface McpHttpEndpoint {
+  readonly url: string;
+  readonly port: number;
+  /** Sessions open now. */
+  sessions(): number;
+  /** Resolves once the endpoint has closed. */
+  readonly closed: Promise<void>;
+  /** Graceful shutdown: 503 for new requests, wait for calls in flight, end every session. */
+  close(): Promise<void>;
+}
+
 interface Session {
-  readonly served: PluginServer;
+  readonly served: McpSessionServer;
   readonly transport: StreamableHTTPServerTransport;
 }
 
@@ -116,11 +159,6 @@ export async function servePlugin(
       { hint: 'use the mcp_stdio runtime package to serve over stdio' },
     );
   }
-  const host = options.host ?? '127.0.0.1';
-  const path = options.path ?? '/mcp';
-  const maxSessions = options.maxSessions ?? 64;
-  const graceMs = options.shutdownGraceMs ?? 10_000;
-  const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   // Built once to fail fast on a bad plugin and to name what is served.
   const probe = createPluginServer(plugin, target, options);
   const logger =
@@ -128,14 +166,69 @@ export async function servePlugin(
     createJsonLineLogger({ bindings: { 'plugin.name': probe.name, 'plugin.kind': probe.kind } });
   const serverOptions: PluginServerOptions = { ...options, name: probe.name, logger };
 
+  if (
+    options.auth !== undefined &&
+    (options.auth.token === undefined || options.auth.token === '')
+  ) {
+    throw new PluginRegistryError('servePlugin auth has an empty token', {
+      plugin: probe.name,
+      kind: probe.kind,
+      hint: 'pass the token (read from the environment), or leave auth out for loopback-only use',
+    });
+  }
+  const endpoint = await serveMcpHttp(
+    () => {
+      const served = createPluginServer(plugin, target, serverOptions);
+      return { server: served.server, shutdown: () => served.shutdown() };
+    },
+    {
+      logger,
+      ...(options.host === undefined ? {} : { host: options.host }),
+      ...(options.port === undefined ? {} : { port: options.port }),
+      ...(options.path === undefined ? {} : { path: options.path }),
+      ...(options.auth === undefined ? {} : { auth: options.auth }),
+      ...(options.maxSessions === undefined ? {} : { maxSessions: options.maxSessions }),
+      ...(options.shutdownGraceMs === undefined
+        ? {}
+        : { shutdownGraceMs: options.shutdownGraceMs }),
+      ...(options.maxMessageBytes === undefined
+        ? {}
+        : { maxMessageBytes: options.maxMessageBytes }),
+    },
+  );
+  return {
+    name: probe.name,
+    kind: probe.kind,
+    hooks: probe.hooks,
+    toolNames: probe.toolNames,
+    ...endpoint,
+  };
+}
+
+/**
+ * Serve MCP over Streamable HTTP on `node:http`: one SDK server per session
+ * (made by `createSession`), optional credentials compared in constant time,
+ * 503 while shutting down, graceful close. `servePlugin` is built on it; use
+ * it for servers of your own (a whole registry: `createRegistryServer`).
+ * @since 0.1.0
+ */
+export async function serveMcpHttp(
+  createSession: () => McpSessionServer,
+  options: McpHttpServeOptions = {},
+): Promise<McpHttpEndpoint> {
+  const host = options.host ?? '127.0.0.1';
+  const path = options.path ?? '/mcp';
+  const maxSessions = options.maxSessions ?? 64;
+  const graceMs = options.shutdownGraceMs ?? 10_000;
+  const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const logger =
+    options.logger ?? createJsonLineLogger({ bindings: { source: 'mcp-http-server' } });
   let expected: Buffer | undefined;
   let authHeader = 'authorization';
   let bearer = false;
   if (options.auth !== undefined) {
     if (options.auth.token === undefined || options.auth.token === '') {
-      throw new PluginRegistryError('servePlugin auth has an empty token', {
-        plugin: probe.name,
-        kind: probe.kind,
+      throw new PluginRegistryError('the MCP HTTP server was given auth with an empty token', {
         hint: 'pass the token (read from the environment), or leave auth out for loopback-only use',
       });
     }
@@ -168,7 +261,7 @@ export async function servePlugin(
       sendJson(res, 503, 'too many sessions', { 'retry-after': '1' });
       return;
     }
-    const served = createPluginServer(plugin, target, serverOptions);
+    const served = createSession();
     const session: Session = {
       served,
       transport: new StreamableHTTPServerTransport({
@@ -206,7 +299,7 @@ export async function servePlugin(
       return;
     }
     if (closing !== undefined) {
-      sendJson(res, 503, 'the plugin server is shutting down', {
+      sendJson(res, 503, 'the server is shutting down', {
         'retry-after': '1',
         connection: 'close',
       });
@@ -285,7 +378,7 @@ export async function servePlugin(
       }
       for (const session of [...sessions.values()]) {
         try {
-          await session.served.shutdown();
+          await session.served.shutdown?.();
         } catch (error) {
           logger.error('teardown failed', {
             error: error instanceof Error ? error.message : String(error),
@@ -301,10 +394,6 @@ export async function servePlugin(
   };
 
   return {
-    name: probe.name,
-    kind: probe.kind,
-    hooks: probe.hooks,
-    toolNames: probe.toolNames,
     url: `http://${urlHost}:${port}${path}`,
     port,
     sessions: () => sessions.size,
