@@ -1,6 +1,7 @@
 // The CLI contract: commands, flags, exit codes and JSON shapes, run against
 // real plugin folders on disk.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -554,7 +555,7 @@ describe('init', () => {
       kind: 'tool',
       name: 'my-echo',
       runtime: 'in_process',
-      files: ['dagstack.toml', 'plugin.js'],
+      files: ['dagstack.toml', 'package.json', 'plugin.js'],
     });
     expect((await cli(['validate', 'plugins/my-echo'], { cwd: root })).code).toBe(0);
     expect((await cli(['list', 'plugins', '--setup'], { cwd: root })).code).toBe(0);
@@ -579,6 +580,89 @@ describe('init', () => {
     );
     expect(call.json()).toEqual({ result: 'yo' });
   });
+
+  it('--runtime mcp_stdio scaffolds a server the host starts as a child process', async () => {
+    const root = tempDir();
+    linkRuntimePackages(root);
+    const made = await cli(['init', 'tool', 'kid', '--runtime', 'mcp_stdio', '--json'], {
+      cwd: root,
+    });
+    expect(made.code).toBe(0);
+    expect(made.json<{ files: string[] }>().files).toEqual([
+      'dagstack.toml',
+      'package.json',
+      'plugin.js',
+      'server.mjs',
+      'kind.json',
+    ]);
+    expect((await cli(['validate', 'plugins/kid'], { cwd: root })).code).toBe(0);
+    const run = await cli(
+      [
+        'call',
+        'tool',
+        'execute',
+        '--plugins',
+        'plugins',
+        '--input',
+        '{"function":"echo","args":{"text":"over stdio"}}',
+        '--json',
+      ],
+      { cwd: root },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.json()).toEqual({ result: 'over stdio' });
+    const listed = await cli(['list', 'plugins', '--json'], { cwd: root });
+    expect(listed.json<{ plugins: { runtime: string }[] }>().plugins[0]?.runtime).toBe('mcp_stdio');
+  }, 60_000);
+
+  it('--runtime mcp_http scaffolds a service; pointed at it, the host calls it over HTTP', async () => {
+    const root = tempDir();
+    linkRuntimePackages(root);
+    expect((await cli(['init', 'tool', 'far', '--runtime', 'mcp_http'], { cwd: root })).code).toBe(
+      0,
+    );
+    expect((await cli(['validate', 'plugins/far'], { cwd: root })).code).toBe(0);
+    const service = spawn(process.execPath, ['server.mjs'], {
+      cwd: join(root, 'plugins/far'),
+      env: { ...process.env, PORT: '0' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        service.stderr.on('data', (c: Buffer) => {
+          text += c.toString();
+          const found = /listening on (\S+)/.exec(text);
+          if (found?.[1]) resolve(found[1]);
+        });
+        service.once('exit', (code) =>
+          reject(new Error(`server.mjs exited with ${code}: ${text}`)),
+        );
+      });
+      const manifest = join(root, 'plugins/far/dagstack.toml');
+      writeFileSync(
+        manifest,
+        readFileSync(manifest, 'utf8').replace('http://127.0.0.1:8080/mcp', url),
+      );
+      const run = await cli(
+        [
+          'call',
+          'tool',
+          'execute',
+          '--plugins',
+          'plugins',
+          '--input',
+          '{"function":"echo","args":{"text":"over http"}}',
+          '--json',
+        ],
+        { cwd: root },
+      );
+      expect(run.stderr).toBe('');
+      expect(run.json()).toEqual({ result: 'over http' });
+    } finally {
+      service.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it('a kind from --kinds gets its hooks with outputs valid for the output schema', async () => {
     const root = tempDir();
@@ -630,4 +714,13 @@ describe('init', () => {
 
 function prefix(dir: string, files: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(files).map(([k, v]) => [`${dir}/${k}`, v]));
+}
+
+/** Scaffolds import the runtime packages: make the workspace's resolvable from a temp folder. */
+function linkRuntimePackages(root: string): void {
+  const scope = join(root, 'node_modules', '@dagstack');
+  mkdirSync(scope, { recursive: true });
+  for (const name of ['runtime-mcp-stdio', 'runtime-mcp-http']) {
+    symlinkSync(join(PACKAGE_DIR, '..', name), join(scope, `plugin-${name}`), 'dir');
+  }
 }

@@ -6,18 +6,22 @@ import { BUILT_IN_KINDS, loadKinds, resolvePath } from '../host.js';
 import { type CliIo, EXIT, UsageError, writeJson } from '../io.js';
 
 /** Usage of `init`. */
-export const INIT_USAGE = `dagstack-plugins init <kind> <name> [--runtime in_process] [--dir plugins]
-    [--kinds <dir>]... [--force] [--json]
+export const INIT_USAGE = `dagstack-plugins init <kind> <name> [--runtime in_process|mcp_stdio|mcp_http]
+    [--dir plugins] [--kinds <dir>]... [--force] [--json]
 
 Scaffolds <dir>/<name>/ with a dagstack.toml and a plugin.js whose hook methods
 follow the kind's hookspec (tool and orchestrator are built in; --kinds loads
 kind YAMLs) and return well-formed values, so the folder passes \`validate\` and
-\`contract\` as generated. Refuses to overwrite an existing folder unless --force.
+\`contract\` as generated. mcp_stdio adds server.mjs (servePlugin over stdio,
+started by the host); mcp_http adds server.mjs (servePlugin over HTTP on
+127.0.0.1:8080, PORT and <NAME>_TOKEN from the environment; you run it). Both
+need @dagstack/plugin-runtime-mcp-stdio or -http installed where they run.
+Refuses to overwrite an existing folder unless --force.
 Exit codes: 0 created, 1 the folder exists, 2 usage error.
 `;
 
 /** Runtimes `init` can scaffold. */
-const RUNTIMES = ['in_process'] as const;
+const RUNTIMES = ['in_process', 'mcp_stdio', 'mcp_http'] as const;
 
 /** The smallest value valid against a JSON Schema (best effort for scaffolds). */
 export function exampleOf(schema: JsonValue | undefined, depth = 0): JsonValue {
@@ -126,23 +130,91 @@ ${hooks}
 `;
 }
 
+/** The environment variable of an HTTP scaffold's token: `MY_TOOL_TOKEN`. */
+export function tokenEnvOf(name: string): string {
+  return `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_TOKEN`;
+}
+
 /** The manifest of a scaffold. */
 export function manifestSource(
   kind: string,
   name: string,
   kindApiVersion: string,
   className: string,
+  runtime: (typeof RUNTIMES)[number] = 'in_process',
 ): string {
-  return `[plugin]
+  const head = `[plugin]
 schema_version = "1"
 name = "${name}"
 kind = "${kind}"
 kind_api_version = "${kindApiVersion.split('.')[0]}"
 core_version = ">=0.1.0,<1.0.0"
-runtime = "in_process"
-entry_point = "plugin:${className}"
+runtime = "${runtime}"
 version = "0.1.0"
 description = "A ${kind} plugin."
+`;
+  if (runtime === 'mcp_stdio') {
+    return `${head}
+[plugin.mcp_stdio]
+command = ["node", "server.mjs"]
+`;
+  }
+  if (runtime === 'mcp_http') {
+    return `${head}
+# Start the service first (node server.mjs); set ${tokenEnvOf(name)} on both sides
+# and uncomment the auth table to require a bearer token.
+[plugin.mcp_http]
+url = "http://127.0.0.1:8080/mcp"
+timeout_sec = 10
+
+# [plugin.mcp_http.auth]
+# token_env = "${tokenEnvOf(name)}"
+`;
+  }
+  return `${head}entry_point = "plugin:${className}"
+`;
+}
+
+/** The server module of an out-of-process scaffold. */
+export function serverSource(
+  runtime: 'mcp_stdio' | 'mcp_http',
+  name: string,
+  kind: string,
+  className: string,
+  hasSpec: boolean,
+): string {
+  const target = hasSpec ? 'KIND_SPEC' : `{ name: '${name}', kind: '${kind}' }`;
+  const spec = hasSpec
+    ? `import { readFileSync } from 'node:fs';
+
+const KIND_SPEC = JSON.parse(readFileSync(new URL('./kind.json', import.meta.url), 'utf8'));
+`
+    : '';
+  if (runtime === 'mcp_stdio') {
+    return `// Serves ${className} over MCP on stdio: the host starts this file (runtime =
+// "mcp_stdio"). stdout carries protocol messages only; console.log goes to stderr.
+import { servePlugin } from '@dagstack/plugin-runtime-mcp-stdio';
+import { ${className} } from './plugin.js';
+${spec}
+await servePlugin(new ${className}(), ${target}, { transport: 'stdio', name: '${name}' });
+`;
+  }
+  return `// Serves ${className} over MCP Streamable HTTP (runtime = "mcp_http"): run it
+// yourself (node server.mjs), then point the manifest's url at it.
+import { servePlugin } from '@dagstack/plugin-runtime-mcp-http';
+import { ${className} } from './plugin.js';
+${spec}
+const token = process.env.${tokenEnvOf(name)};
+const served = await servePlugin(new ${className}(), ${target}, {
+  transport: 'http',
+  name: '${name}',
+  port: Number(process.env.PORT ?? 8080),
+  ...(token ? { auth: { token } } : {}),
+});
+process.stderr.write(\`${name} listening on \${served.url}\\n\`);
+const stop = () => void served.close().then(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
 `;
 }
 
@@ -170,7 +242,13 @@ export async function initCommand(
   for (const spec of await loadKinds(io, options.kindDirs)) kinds.set(spec.kind, spec);
   const spec = kinds.get(kind);
   const className = `${pascal(name) || 'My'}Plugin`;
-  const manifest = manifestSource(kind, name, spec?.kind_api_version ?? '1', className);
+  const manifest = manifestSource(
+    kind,
+    name,
+    spec?.kind_api_version ?? '1',
+    className,
+    runtime as (typeof RUNTIMES)[number],
+  );
   // The name and kind must make a valid manifest before anything is written.
   const check = validateManifest({
     schema_version: '1',
@@ -196,16 +274,22 @@ export async function initCommand(
     return EXIT.failed;
   }
   await mkdir(folder, { recursive: true });
-  const files = {
+  const files: Record<string, string> = {
     'dagstack.toml': manifest,
+    // ES modules whatever the surrounding project declares.
+    'package.json': `${JSON.stringify({ name: `${name}-plugin`, private: true, type: 'module' }, null, 2)}\n`,
     'plugin.js': pluginSource(spec, kind, className),
   };
+  if (runtime === 'mcp_stdio' || runtime === 'mcp_http') {
+    files['server.mjs'] = serverSource(runtime, name, kind, className, spec !== undefined);
+    if (spec !== undefined) files['kind.json'] = `${JSON.stringify(spec, null, 2)}\n`;
+  }
   for (const [file, text] of Object.entries(files)) await writeFile(join(folder, file), text);
   const shown = relative(io.cwd ?? process.cwd(), folder) || '.';
   if (options.json) writeJson(io, { folder, files: Object.keys(files), kind, name, runtime });
   else
     io.stdout.write(
-      `created ${shown}/ (dagstack.toml, plugin.js) — kind ${kind}${spec === undefined ? ' (no hookspec: add the hook methods)' : `, hooks: ${spec.hooks.map((h) => h.name).join(', ')}`}\nnext: dagstack-plugins validate ${shown}\n`,
+      `created ${shown}/ (${Object.keys(files).join(', ')}) — ${runtime}, kind ${kind}${spec === undefined ? ' (no hookspec: add the hook methods)' : `, hooks: ${spec.hooks.map((h) => h.name).join(', ')}`}\nnext: dagstack-plugins validate ${shown}\n`,
     );
   return EXIT.ok;
 }
