@@ -6,4 +6,5 @@ import { servePlugin } from '@dagstack/plugin-runtime-mcp-stdio';
 import { KIND_SPEC } from '@dagstack/plugin-system/kinds/tool/v1';
 import { EchoPlugin } from './plugin.js';
 
-await servePlugin(new EchoPlugin(), KIND_SPEC, { transport: 'stdio', name: 'echo' });
+// No name here: the host passes it (DAGSTACK_PLUGIN_NAME), so one program can serve under any name.
+await servePlugin(new EchoPlugin(), KIND_SPEC, { transport: 'stdio' });

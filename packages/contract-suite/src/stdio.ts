@@ -94,6 +94,10 @@ function childEnv(manifest: PluginManifest): Record<string, string> {
     const value = process.env[key];
     if (value !== undefined) env[key] = value;
   }
+  // What a host tells the server it starts (docs/wire.md §2): one server
+  // program may serve under several names.
+  env.DAGSTACK_PLUGIN_NAME = manifest.name;
+  env.DAGSTACK_PLUGIN_KIND = manifest.kind;
   return { ...env, ...(manifest.mcp_stdio?.env ?? {}) };
 }
 
