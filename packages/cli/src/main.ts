@@ -77,7 +77,16 @@ export async function runCli(argv: readonly string[], io?: CliIo): Promise<numbe
       out.stdout.write(usage);
       return EXIT.ok;
     }
-    return codegenCommand(out, rest);
+    try {
+      return await codegenCommand(out, rest);
+    } catch (error) {
+      if (error instanceof UsageError || isParseArgsError(error)) {
+        out.stderr.write(`dagstack-plugins codegen: ${(error as Error).message}\n\n${usage}`);
+        return EXIT.usage;
+      }
+      out.stderr.write(`dagstack-plugins codegen: ${describeError(error)}\n`);
+      return EXIT.failed;
+    }
   }
   let json = rest.includes('--json');
   try {

@@ -541,6 +541,39 @@ describe('codegen', () => {
     expect(stale.stderr + stale.stdout).toMatch(/stale|changed|differs/i);
   });
 
+  it('--json reports written, then up-to-date and stale files as one JSON document', async () => {
+    const root = tempDir();
+    writeTree(root, {
+      'kinds/chunker/v1.yaml': readFileSync(join(FIXTURE_KINDS, 'chunker/v1.yaml'), 'utf8'),
+      'kinds/chunker/schemas/chunk.input.json': readFileSync(
+        join(FIXTURE_KINDS, 'chunker/schemas/chunk.input.json'),
+        'utf8',
+      ),
+      'kinds/chunker/schemas/chunk.output.json': readFileSync(
+        join(FIXTURE_KINDS, 'chunker/schemas/chunk.output.json'),
+        'utf8',
+      ),
+    });
+    const gen = await cli(['codegen', 'kinds/chunker/v1.yaml', '--out', 'gen', '--json'], {
+      cwd: root,
+    });
+    expect(gen.code).toBe(0);
+    const written = gen.json<{ ok: boolean; written: string[] }>();
+    expect(written.ok).toBe(true);
+    expect(written.written).toContain('gen/kinds/chunker/v1.ts');
+    const schema = join(root, 'kinds/chunker/schemas/chunk.input.json');
+    writeFileSync(schema, readFileSync(schema, 'utf8').replace('"text"', '"body"'));
+    const check = await cli(
+      ['codegen', 'kinds/chunker/v1.yaml', '--out', 'gen', '--check', '--json'],
+      { cwd: root },
+    );
+    expect(check.code).toBe(1);
+    const stale = check.json<{ ok: boolean; stale: { file: string }[] }>();
+    expect(stale.ok).toBe(false);
+    expect(stale.stale.map((s) => s.file)).toContain('gen/kinds/chunker/v1.ts');
+    expect((await cli(['codegen', 'kinds/chunker/v1.yaml', '--json'], { cwd: root })).code).toBe(2);
+  });
+
   it('without files or --out it is a usage error', async () => {
     expect((await cli(['codegen'])).code).toBe(2);
   });
