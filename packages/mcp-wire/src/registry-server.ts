@@ -17,6 +17,7 @@ import {
 import { CATALOGUE_HOOK, DEFAULT_MAX_MESSAGE_BYTES } from './constants.js';
 import { describeError, toolErrorResult } from './errors.js';
 import { decodeMetadata, type WireMeta } from './metadata.js';
+import { publishedSchema } from './server.js';
 import { functionOf, isObjectSchema, planHook, type WireHook } from './tool-names.js';
 import { decodeInput, encodeOutput } from './values.js';
 
@@ -75,12 +76,6 @@ interface Route {
 }
 
 const SERVED_STATES: ReadonlySet<PluginState> = new Set(['ready', 'degraded']);
-
-function publishedSchema(schema: JsonObject | undefined): Record<string, unknown> {
-  if (!isObjectSchema(schema)) return { type: 'object' };
-  const { $schema: _dropped, ...rest } = schema as JsonObject;
-  return rest;
-}
 
 function hooksOf(spec: KindSpec | undefined): readonly HookSpec[] {
   return spec?.hooks.filter((h) => h.mcp_exposed !== false) ?? [];

@@ -128,7 +128,8 @@ function isKindSpec(target: ServeTarget): target is KindSpec {
   return Array.isArray((target as KindSpec).hooks);
 }
 
-function publishedSchema(schema: JsonObject | undefined): Record<string, unknown> {
+/** A hook schema as a tool's `inputSchema`/`outputSchema`. */
+export function publishedSchema(schema: JsonObject | undefined): Record<string, unknown> {
   if (!isObjectSchema(schema)) return { type: 'object' };
   // `$schema` is left out: MCP clients compile tool schemas with their own
   // validator, which may not know the 2020-12 meta-schema URI.
