@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PluginRegistry } from '@dagstack/plugin-registry';
+import { createMcpStdioRuntime } from '@dagstack/plugin-runtime-mcp-stdio';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { createMcpStdioRuntime } from '@dagstack/plugin-runtime-mcp-stdio';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // The stdio runtime's own test plugins are the servers measured here.

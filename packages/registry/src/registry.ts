@@ -131,6 +131,58 @@ export interface SetupReport {
 
 type InFlightEntry = InFlightOperation;
 
+/**
+ * One plugin call as the registry tracks it (`ctx.inFlight()`, teardown) and
+ * as the plugin's handle sees it (its `HookCall`): one object per call, no
+ * closures. The signal is made only if the handle reads it (an
+ * `AbortController` costs more than a whole in-process dispatch); `cancel()`
+ * aborts it then, or makes it start aborted.
+ */
+class TrackedCall implements HookCall, InFlightOperation {
+  readonly kind: string;
+  readonly name: string;
+  readonly hook: string;
+  readonly metadata: CallMetadata;
+  readonly startedAt: number;
+  done: Promise<unknown> | undefined = undefined;
+  readonly #parent: HookCall;
+  #controller: AbortController | undefined = undefined;
+  #cancelled: { reason: unknown } | undefined = undefined;
+
+  constructor(hook: string, call: HookCall) {
+    this.kind = call.kind;
+    this.name = call.name;
+    this.hook = hook;
+    this.metadata = call.metadata;
+    this.startedAt = Date.now();
+    this.#parent = call;
+  }
+
+  get signal(): AbortSignal {
+    let controller = this.#controller;
+    if (controller === undefined) {
+      const made = new AbortController();
+      controller = made;
+      this.#controller = made;
+      const parent = this.#parent.signal;
+      if (parent.aborted) made.abort(parent.reason);
+      else parent.addEventListener('abort', () => made.abort(parent.reason), { once: true });
+      if (this.#cancelled !== undefined) made.abort(this.#cancelled.reason);
+    }
+    return controller.signal;
+  }
+
+  cancel(reason?: unknown): void {
+    this.#cancelled = { reason };
+    this.#controller?.abort(reason);
+  }
+
+  /** JSON form (logs, MCP adapters): the signal is not data. */
+  toJSON(): { kind: string; name: string; hook: string; metadata: CallMetadata } {
+    return { kind: this.kind, name: this.name, hook: this.hook, metadata: this.metadata };
+  }
+}
+
 interface PluginRecord {
   manifest: PluginManifest;
   /** Made `unavailable` by its runtime's own report; a later report may revive it. */
@@ -1189,46 +1241,16 @@ export class PluginRegistry {
     const handle = record.handle as PluginHandle;
     let candidate = this.#candidates.get(handle);
     if (candidate === undefined) {
+      const inFlight = record.inFlight;
       const tracked: Pick<PluginHandle, 'invoke' | 'hooks'> = {
         hooks: handle.hooks,
         invoke: (hook, input, call) => {
-          // Track the operation for ctx.inFlight() and teardown. The signal the
-          // plugin sees is made only if it reads it (an AbortController costs
-          // more than a whole in-process dispatch); cancel() aborts it then.
-          let controller: AbortController | undefined;
-          let cancelled: { reason: unknown } | undefined;
-          const op = {
-            hook,
-            startedAt: Date.now(),
-            metadata: call.metadata,
-            cancel(reason?: unknown): void {
-              cancelled = { reason };
-              controller?.abort(reason);
-            },
-          } as InFlightEntry & { done: Promise<unknown> };
-          const tracked: HookCall = {
-            kind: call.kind,
-            name: call.name,
-            hook: call.hook,
-            metadata: call.metadata,
-            get signal(): AbortSignal {
-              if (controller === undefined) {
-                const made = new AbortController();
-                controller = made;
-                const parent = call.signal;
-                if (parent.aborted) made.abort(parent.reason);
-                else
-                  parent.addEventListener('abort', () => made.abort(parent.reason), { once: true });
-                if (cancelled !== undefined) made.abort(cancelled.reason);
-              }
-              return controller.signal;
-            },
-          };
-          const done = handle.invoke(hook, input, tracked);
+          const op = new TrackedCall(hook, call);
+          const done = handle.invoke(hook, input, op);
           op.done = done;
-          record.inFlight.add(op);
+          inFlight.add(op);
           const cleanup = (): void => {
-            record.inFlight.delete(op);
+            inFlight.delete(op);
           };
           done.then(cleanup, cleanup);
           return done;

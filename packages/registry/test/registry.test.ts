@@ -410,6 +410,36 @@ describe('in-flight operations and hook names', () => {
     expect(registry.status()[0]?.state).toBe('stopped');
   });
 
+  it('a call cancelled before its plugin reads the signal sees it aborted; the call serialises without it', async () => {
+    let ctx: PluginContext | undefined;
+    let release: () => void = () => {};
+    const registry = make();
+    registry.registerKind(TOOL);
+    registry.registerManifest(inline('late'));
+    registry.attachPlugin('late', {
+      setup(c: PluginContext) {
+        ctx = c;
+      },
+      execute(_input: unknown, call: { signal: AbortSignal }) {
+        return new Promise((resolve) => {
+          release = () =>
+            resolve({ json: JSON.parse(JSON.stringify(call)), aborted: call.signal.aborted });
+        });
+      },
+    });
+    await registry.setupAll();
+    const pending = registry.call('tool', 'execute', {});
+    await new Promise((r) => setImmediate(r));
+    const op = ctx?.inFlight()[0];
+    expect(op?.hook).toBe('execute');
+    op?.cancel(new Error('stop'));
+    release();
+    const out = (await pending) as { json: Record<string, unknown>; aborted: boolean };
+    expect(out.aborted).toBe(true);
+    expect(Object.keys(out.json).sort()).toEqual(['hook', 'kind', 'metadata', 'name']);
+    await registry.teardownAll();
+  });
+
   it('answers a snake_case hook with a camelCase method, as the docs write plugins', async () => {
     const registry = make();
     registry.registerKind({
