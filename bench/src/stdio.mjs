@@ -10,6 +10,7 @@ import { PluginRegistry } from '@dagstack/plugin-registry';
 import { createMcpStdioRuntime } from '@dagstack/plugin-runtime-mcp-stdio';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { compareTargets } from './compare.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // The stdio runtime's own test plugins are the servers measured here.
@@ -64,71 +65,14 @@ async function sdkTarget() {
   };
 }
 
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-async function sequential(target, n) {
-  const times = new Float64Array(n);
-  for (let i = 0; i < n; i += 1) {
-    const t0 = performance.now();
-    await target.call();
-    times[i] = performance.now() - t0;
-  }
-  const sorted = [...times].sort((a, b) => a - b);
-  const mean = sorted.reduce((a, b) => a + b, 0) / n;
-  return { median: percentile(sorted, 50), mean, p99: percentile(sorted, 99) };
-}
-
-async function parallel(target, total) {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (next < total) {
-        next += 1;
-        await target.call();
-      }
-    }),
-  );
-  return total / ((performance.now() - t0) / 1000);
-}
-
-const us = (ms) => `${(ms * 1000).toFixed(0)} µs`;
-
 async function latency() {
-  const targets = [await registryTarget(), await sdkTarget()];
-  for (const t of targets) {
-    await sequential(t, 500); // warm-up (JIT, buffers)
-    await parallel(t, 1000);
-  }
-  const best = new Map(targets.map((t) => [t.name, { seq: undefined, par: 0 }]));
-  // Alternate the targets so drift of the shared machine hits both alike.
-  for (let round = 0; round < ROUNDS; round += 1) {
-    for (const t of targets) {
-      const seq = await sequential(t, SEQUENTIAL);
-      const par = await parallel(t, PARALLEL);
-      const b = best.get(t.name);
-      if (b.seq === undefined || seq.median < b.seq.median) b.seq = seq;
-      b.par = Math.max(b.par, par);
-    }
-  }
-  for (const t of targets) await t.close();
-  print(
-    `\nPer-call latency, echo-sized payload (best of ${ROUNDS} rounds; ${SEQUENTIAL} sequential calls, ${PARALLEL} calls with ${IN_FLIGHT} in flight)`,
-  );
-  print('| path | median | mean | p99 | calls/s with 32 in flight |');
-  print('|---|---:|---:|---:|---:|');
-  for (const [name, b] of best) {
-    print(
-      `| ${name} | ${us(b.seq.median)} | ${us(b.seq.mean)} | ${us(b.seq.p99)} | ${Math.round(b.par).toLocaleString('en-US')} |`,
-    );
-  }
-  const reg = best.get(targets[0].name);
-  const sdk = best.get(targets[1].name);
-  print(
-    `\nregistry overhead vs SDK: median ${(((reg.seq.median - sdk.seq.median) / sdk.seq.median) * 100).toFixed(1)}%, mean ${(((reg.seq.mean - sdk.seq.mean) / sdk.seq.mean) * 100).toFixed(1)}%, throughput ${(((sdk.par - reg.par) / sdk.par) * 100).toFixed(1)}% lower`,
-  );
+  await compareTargets([await registryTarget(), await sdkTarget()], {
+    sequentialCalls: SEQUENTIAL,
+    parallelCalls: PARALLEL,
+    rounds: ROUNDS,
+    inFlight: IN_FLIGHT,
+    title: 'Per-call latency through mcp_stdio, echo-sized payload',
+  });
 }
 
 async function coldStart(count) {

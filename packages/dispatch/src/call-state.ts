@@ -1,11 +1,15 @@
-import type { CallMetadata, HookCall } from '@dagstack/plugin-api';
-import { HookCancelled, HookTimeout } from '@dagstack/plugin-api';
+import type { CallAbortListener, CallMetadata, HookCall } from '@dagstack/plugin-api';
+import { CallAbortListeners, HookCancelled, HookTimeout } from '@dagstack/plugin-api';
 import { EMPTY_METADATA } from './json.js';
 
-/** What the calls of one dispatch share: its metadata and its signal. */
+/**
+ * What the calls of one dispatch share: its metadata, its signal, and a
+ * cheaper way to watch for the abort than the signal (`HookCall.watchAbort`).
+ */
 export interface SharedCallState {
   readonly metadata: CallMetadata;
   readonly signal: AbortSignal;
+  watchAbort(listener: CallAbortListener, on: boolean): void;
 }
 
 /**
@@ -25,6 +29,7 @@ export class CallState implements SharedCallState {
   #controller: AbortController | undefined = undefined;
   #aborted = false;
   #reason: unknown = undefined;
+  #listeners: CallAbortListeners | undefined = undefined;
 
   constructor(metadata: CallMetadata) {
     this.metadata = metadata;
@@ -47,6 +52,21 @@ export class CallState implements SharedCallState {
     this.#aborted = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
+    this.#listeners?.fire(reason);
+  }
+
+  /** Start or stop telling `listener` about the abort (without creating the signal). */
+  watchAbort(listener: CallAbortListener, on: boolean): void {
+    if (!on) {
+      this.#listeners?.remove(listener);
+      return;
+    }
+    if (this.#aborted) {
+      listener.callAborted(this.#reason);
+      return;
+    }
+    if (this.#listeners === undefined) this.#listeners = new CallAbortListeners();
+    this.#listeners.add(listener);
   }
 }
 
@@ -85,6 +105,18 @@ export class PluginCall implements HookCall {
       this.#source = source;
     }
     return source.signal;
+  }
+
+  /**
+   * `HookCall.watchAbort`: a call of a dispatch with no timeout, no caller
+   * signal and no fail-fast partners can never abort (`false`); otherwise the
+   * listener watches the dispatch's shared state, and no signal is created.
+   */
+  watchAbort(listener: CallAbortListener, on: boolean): boolean {
+    const source = this.#source;
+    if (source === undefined || source instanceof AbortController) return false;
+    source.watchAbort(listener, on);
+    return true;
   }
 
   /** JSON form (for MCP adapters and logs): the signal is not data. */

@@ -24,8 +24,8 @@
  * Plain closures and classes, no generated code: compiling the runners per
  * plan with `new Function` (as tapable does) was measured and did not pay.
  */
-import type { CallMetadata, Logger } from '@dagstack/plugin-api';
-import { isStopChain, STOP_CHAIN } from '@dagstack/plugin-api';
+import type { CallAbortListener, CallMetadata, Logger } from '@dagstack/plugin-api';
+import { CallAbortListeners, isStopChain, STOP_CHAIN } from '@dagstack/plugin-api';
 import type { SharedCallState } from './call-state.js';
 import { PluginCall } from './call-state.js';
 import { EMPTY_METADATA } from './json.js';
@@ -263,6 +263,7 @@ class CollectRun implements SharedCallState {
   #failed = false;
   #reason: unknown = undefined;
   #controller: AbortController | undefined = undefined;
+  #listeners: CallAbortListeners | undefined = undefined;
 
   constructor(plan: HookPlan, report: FailureReport, resolve: Settle, reject: Settle) {
     const count = plan.candidates.length;
@@ -331,7 +332,22 @@ class CollectRun implements SharedCallState {
     this.#reason = wrapped;
     this.#report(c, wrapped, plan.hook);
     this.#controller?.abort(wrapped);
+    this.#listeners?.fire(wrapped);
     this.#reject(wrapped);
+  }
+
+  /** Tell `listener` about the first failure, without creating the signal. */
+  watchAbort(listener: CallAbortListener, on: boolean): void {
+    if (!on) {
+      this.#listeners?.remove(listener);
+      return;
+    }
+    if (this.#failed) {
+      listener.callAborted(this.#reason);
+      return;
+    }
+    if (this.#listeners === undefined) this.#listeners = new CallAbortListeners();
+    this.#listeners.add(listener);
   }
 }
 

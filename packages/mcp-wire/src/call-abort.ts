@@ -1,4 +1,4 @@
-import type { HookCall } from '@dagstack/plugin-api';
+import type { CallAbortListener, HookCall } from '@dagstack/plugin-api';
 
 /**
  * The abort state of one hook call's MCP request, handed to the SDK as the
@@ -7,17 +7,17 @@ import type { HookCall } from '@dagstack/plugin-api';
  * Reading `HookCall.signal` is the most expensive step of a remote call: the
  * dispatch engine creates the `AbortController` behind it only when it is
  * read, and in Node 20 an `AbortSignal` plus its listeners cost more CPU than
- * the SDK's whole request (measured, docs/performance.md). Most calls can
- * never be aborted (no timeout, no caller signal) and finish in well under a
- * millisecond, so the session watches the call's signal only through this
- * object, and {@link CallAbortWatch} subscribes it to `call.signal` only once
- * the call has been in flight for a while.
+ * the SDK's whole request (measured, docs/performance.md). So the call is
+ * watched through its `watchAbort` method when it has one (the calls of
+ * the dispatch engine and the registry do): a call that can never abort costs
+ * nothing, and one that can is told at once, without a signal. Only a call
+ * without that side is watched through `call.signal`.
  *
  * It implements the part of `AbortSignal` the SDK's `Protocol.request` uses
  * (`aborted`, `reason`, `throwIfAborted()`, one `'abort'` listener); a test
  * pins that the SDK still cancels through it.
  */
-export class CallAbort {
+export class CallAbort implements CallAbortListener {
   aborted = false;
   reason: unknown = undefined;
   /** Set once the request has settled: nothing is watched any more. */
@@ -25,9 +25,35 @@ export class CallAbort {
   #call: HookCall | undefined;
   #listeners: (() => void)[] | undefined = undefined;
   #signal: AbortSignal | undefined = undefined;
+  /** Watching through `HookCall.watchAbort` (to be stopped on settle). */
+  #watching = false;
 
   constructor(call: HookCall) {
     this.#call = call;
+  }
+
+  /** Start watching the call (before the request is sent). */
+  watch(): void {
+    const call = this.#call;
+    if (call === undefined) return;
+    const watched = call.watchAbort?.(this, true);
+    if (watched !== undefined) {
+      // `false`: the call can never abort; nothing to undo on settle.
+      this.#watching = watched;
+      return;
+    }
+    const signal = call.signal;
+    if (signal.aborted) {
+      this.abort(signal.reason);
+      return;
+    }
+    this.#signal = signal;
+    signal.addEventListener('abort', this);
+  }
+
+  /** `CallAbortListener`: the call aborted. */
+  callAborted(reason: unknown): void {
+    this.abort(reason);
   }
 
   throwIfAborted(): void {
@@ -48,25 +74,12 @@ export class CallAbort {
 
   /** Abort the request (once): the SDK sends `notifications/cancelled` and rejects it. */
   abort(reason: unknown): void {
-    if (this.aborted) return;
+    if (this.aborted || this.settled) return;
     this.aborted = true;
     this.reason = reason;
     const listeners = this.#listeners;
     this.#listeners = undefined;
     if (listeners !== undefined) for (const listener of listeners) listener();
-  }
-
-  /** Subscribe to the call's signal (reading it creates it). */
-  watch(): void {
-    const call = this.#call;
-    if (call === undefined || this.#signal !== undefined || this.settled) return;
-    const signal = call.signal;
-    if (signal.aborted) {
-      this.abort(signal.reason);
-      return;
-    }
-    this.#signal = signal;
-    signal.addEventListener('abort', this);
   }
 
   /** The `EventListener` form: the call's signal aborted. */
@@ -78,7 +91,13 @@ export class CallAbort {
   /** The request settled: drop the call and the listener on its signal. */
   settle(): void {
     this.settled = true;
+    const call = this.#call;
     this.#call = undefined;
+    this.#listeners = undefined;
+    if (this.#watching && call !== undefined) {
+      this.#watching = false;
+      call.watchAbort?.(this, false);
+    }
     const signal = this.#signal;
     if (signal !== undefined) {
       this.#signal = undefined;
@@ -90,54 +109,4 @@ export class CallAbort {
   get asSignal(): AbortSignal {
     return this as unknown as AbortSignal;
   }
-}
-
-/**
- * Watches the signals of a session's calls that stay in flight longer than
- * `delayMs`: one timer per session, two generations of calls. A call is
- * watched between `delayMs` and `2 × delayMs` after it started, or at once
- * when `delayMs` is 0.
- */
-export class CallAbortWatch {
-  readonly #delayMs: number;
-  #young: CallAbort[] = [];
-  #old: CallAbort[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  #armed = false;
-
-  constructor(delayMs: number) {
-    this.#delayMs = delayMs;
-  }
-
-  /** Start watching `abort` (now, or after the delay). */
-  add(abort: CallAbort): void {
-    if (this.#delayMs <= 0) {
-      abort.watch();
-      return;
-    }
-    this.#young.push(abort);
-    if (!this.#armed) this.#arm();
-  }
-
-  #arm(): void {
-    this.#armed = true;
-    if (this.#timer === undefined) {
-      this.#timer = setTimeout(this.#tick, this.#delayMs);
-      // Pending requests keep the process alive themselves.
-      this.#timer.unref?.();
-    } else {
-      this.#timer.refresh();
-    }
-  }
-
-  readonly #tick = (): void => {
-    this.#armed = false;
-    const old = this.#old;
-    for (const abort of old) if (!abort.settled) abort.watch();
-    old.length = 0;
-    // The young generation becomes the old one; the emptied array is reused.
-    this.#old = this.#young;
-    this.#young = old;
-    if (this.#old.length > 0) this.#arm();
-  };
 }

@@ -13,7 +13,7 @@ import {
 } from '@dagstack/plugin-api';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import * as z from 'zod';
-import { CallAbort, CallAbortWatch } from './call-abort.js';
+import { CallAbort } from './call-abort.js';
 import { canonicalJson } from './canonical-json.js';
 import {
   CAPABILITY_KEY,
@@ -143,19 +143,6 @@ export interface WireSessionOptions {
   readonly mapTransportError?:
     | ((error: unknown, site: ErrorSite) => PluginRegistryError | undefined)
     | undefined;
-  /**
-   * How long a hook call runs before the session subscribes to its
-   * `HookCall.signal`, in ms. Reading the signal makes the dispatch engine
-   * create it, which costs more than the rest of a remote call; calls that
-   * end sooner never create it. A signal that aborts earlier is acted on when
-   * it is watched (between this delay and twice it after the call started):
-   * only then does the peer get `notifications/cancelled`. The caller's own
-   * rejection is not delayed — the dispatch engine rejects on its deadline.
-   * `0` watches every call at once.
-   * @default 0
-   * @since 0.2.0
-   */
-  readonly signalWatchDelayMs?: number | undefined;
 }
 
 function major(version: string): string {
@@ -181,12 +168,10 @@ export class WireSession {
   readonly #connectionLost: (() => PluginRegistryError) | undefined;
   readonly #mapTransportError: WireSessionOptions['mapTransportError'];
   readonly #functionHook: WireHook | undefined;
-  readonly #abortWatch: CallAbortWatch;
 
   constructor(options: WireSessionOptions) {
     const { client, manifest } = options;
     this.#client = client;
-    this.#abortWatch = new CallAbortWatch(options.signalWatchDelayMs ?? 0);
     this.#manifest = manifest;
     this.#callTimeoutMs = options.callTimeoutMs;
     this.#connectionLost = options.connectionLost;
@@ -407,10 +392,10 @@ export class WireSession {
     meta: WireMeta | undefined,
     call: HookCall,
   ): Promise<Record<string, unknown>> {
-    // The call's signal is watched through `abort`, now or once the call has
-    // run for `signalWatchDelayMs` (see CallAbort).
+    // The call is watched through `abort`, without reading its signal when it
+    // can help it (see CallAbort).
     const abort = new CallAbort(call);
-    this.#abortWatch.add(abort);
+    abort.watch();
     const params: Record<string, unknown> = { name };
     if (args !== undefined) params.arguments = args;
     if (meta !== undefined) params._meta = meta;

@@ -1,8 +1,11 @@
-// Cancellation of host calls (session.ts, call-abort.ts): the call's signal is
-// watched at once or only after `signalWatchDelayMs`, and an abort still
-// reaches the plugin as MCP `notifications/cancelled`. No wall-clock
-// assertions: each test waits for events, not for time.
+// Cancellation of host calls (session.ts, call-abort.ts): a call is watched
+// through its `watchAbort` method when it has one (its signal is never
+// read), through its signal otherwise, and an abort reaches the plugin as MCP
+// `notifications/cancelled` before anything the host sends next. No
+// wall-clock assertions: each test waits for events, not for time.
 import {
+  type CallAbortListener,
+  CallAbortListeners,
   HookTimeout,
   isHookCancelled,
   type KindSpec,
@@ -30,7 +33,7 @@ const MANIFEST = {
 } as unknown as PluginManifest;
 
 /** A served plugin whose `slow` hook runs until its call is cancelled. */
-async function open(signalWatchDelayMs: number) {
+async function open() {
   const state = { cancelled: [] as string[], started: [] as string[] };
   let onStart: (id: string) => void = () => {};
   const plugin = {
@@ -48,14 +51,16 @@ async function open(signalWatchDelayMs: number) {
   const served = createPluginServer(plugin, KIND, { name: 'g' });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await served.server.connect(serverSide);
+  // What the host sends, in order: methods of requests and notifications.
+  const sent: string[] = [];
+  const send = clientSide.send.bind(clientSide);
+  clientSide.send = (message, options) => {
+    if ('method' in message) sent.push(message.method);
+    return send(message, options);
+  };
   const client = createWireClient();
   await client.connect(clientSide);
-  const session = openWireSession({
-    client,
-    manifest: MANIFEST,
-    kindSpec: KIND,
-    signalWatchDelayMs,
-  });
+  const session = openWireSession({ client, manifest: MANIFEST, kindSpec: KIND });
   const started = (id: string): Promise<void> =>
     new Promise((resolve) => {
       if (state.started.includes(id)) resolve();
@@ -67,7 +72,37 @@ async function open(signalWatchDelayMs: number) {
   const cancelled = async (id: string): Promise<void> => {
     while (!state.cancelled.includes(id)) await new Promise((resolve) => setImmediate(resolve));
   };
-  return { session, client, state, started, cancelled };
+  return { session, client, state, started, cancelled, sent };
+}
+
+/**
+ * A HookCall with `watchAbort` (like the dispatch engine's): its
+ * signal throws when read, so a test fails if the session reads it.
+ */
+function watchableCall(hook: string, canAbort = true) {
+  const listeners = new CallAbortListeners();
+  const counts = { on: 0, off: 0 };
+  const call = {
+    kind: 'demo',
+    name: 'g',
+    hook,
+    metadata: {},
+    get signal(): AbortSignal {
+      throw new Error('the signal was read');
+    },
+    watchAbort(listener: CallAbortListener, on: boolean): boolean {
+      if (!canAbort) return false;
+      if (on) {
+        counts.on += 1;
+        listeners.add(listener);
+      } else {
+        counts.off += 1;
+        listeners.remove(listener);
+      }
+      return true;
+    },
+  };
+  return { call, counts, abort: (reason: unknown) => listeners.fire(reason) };
 }
 
 /** A HookCall whose signal counts how often it is read and watched. */
@@ -98,16 +133,42 @@ function countingCall(hook: string, controller = new AbortController()) {
 }
 
 describe('cancellation of host calls', () => {
-  it('does not read the signal of a call that ends before the watch delay', async () => {
-    const { session, client } = await open(60_000);
-    const { call, counts } = countingCall('greet');
+  it('a call that can never abort is not watched at all', async () => {
+    const { session, client } = await open();
+    const { call, counts } = watchableCall('greet', false);
     await expect(session.invoke('greet', { who: 'w' }, call)).resolves.toEqual({ hello: 'w' });
-    expect(counts.reads).toBe(0);
+    expect(counts).toEqual({ on: 0, off: 0 });
     await client.close();
   });
 
-  it('watching at once: the caller aborts, the plugin gets the cancellation, the call rejects with the reason', async () => {
-    const { session, client, started, cancelled } = await open(0);
+  it('a watchable call is watched without its signal, and unwatched once it settled', async () => {
+    const { session, client } = await open();
+    const { call, counts } = watchableCall('greet');
+    await expect(session.invoke('greet', { who: 'w' }, call)).resolves.toEqual({ hello: 'w' });
+    expect(counts).toEqual({ on: 1, off: 1 });
+    await client.close();
+  });
+
+  it('a watchable call that aborts: the peer is told before the next request goes out', async () => {
+    const { session, client, started, cancelled, sent } = await open();
+    const { call, abort } = watchableCall('slow');
+    const pending = session.invoke('slow', { id: 'w' }, call).catch((e: unknown) => e);
+    await started('w');
+    const reason = new Error('user left');
+    abort(reason);
+    const next = session.invoke('greet', { who: 'x' }, watchableCall('greet').call);
+    const error = await pending;
+    expect(isHookCancelled(error)).toBe(true);
+    expect((error as { cause?: unknown }).cause).toBe(reason);
+    await expect(next).resolves.toEqual({ hello: 'x' });
+    await cancelled('w');
+    const tail = sent.slice(sent.lastIndexOf('notifications/cancelled') - 1);
+    expect(tail).toEqual(['tools/call', 'notifications/cancelled', 'tools/call']);
+    await client.close();
+  });
+
+  it('a call without that side: the caller aborts, the plugin is told, the call rejects with the reason', async () => {
+    const { session, client, started, cancelled } = await open();
     const { call, counts, controller } = countingCall('slow');
     const pending = session.invoke('slow', { id: 'a' }, call).catch((e: unknown) => e);
     await started('a');
@@ -120,21 +181,8 @@ describe('cancellation of host calls', () => {
     await client.close();
   });
 
-  it('watching after a delay: an abort that came first is acted on when the call is watched', async () => {
-    const { session, client, started, cancelled } = await open(5);
-    const { call, controller } = countingCall('slow');
-    const pending = session.invoke('slow', { id: 'b' }, call).catch((e: unknown) => e);
-    await started('b');
-    controller.abort(new Error('user left'));
-    const error = await pending;
-    expect(isHookCancelled(error)).toBe(true);
-    expect((error as { cause?: unknown }).cause).toEqual(new Error('user left'));
-    await cancelled('b');
-    await client.close();
-  });
-
   it('a call whose signal is already aborted is refused before it is sent', async () => {
-    const { session, client, state } = await open(0);
+    const { session, client, state } = await open();
     const { call, controller } = countingCall('slow');
     controller.abort(new Error('too late'));
     expect(isHookCancelled(await session.invoke('slow', { id: 'c' }, call).catch((e) => e))).toBe(
@@ -144,8 +192,19 @@ describe('cancellation of host calls', () => {
     await client.close();
   });
 
+  it('a watchable call that already aborted is refused before it is sent', async () => {
+    const { session, client, state } = await open();
+    const { call, abort } = watchableCall('slow');
+    abort(new Error('too late'));
+    expect(isHookCancelled(await session.invoke('slow', { id: 'd' }, call).catch((e) => e))).toBe(
+      true,
+    );
+    expect(state.started).toEqual([]);
+    await client.close();
+  });
+
   it('drops its listener on the signal once the call settled', async () => {
-    const { session, client } = await open(0);
+    const { session, client } = await open();
     const { call, counts } = countingCall('greet');
     await session.invoke('greet', { who: 'w' }, call);
     expect(counts).toEqual({ reads: 1, added: 1, removed: 1 });

@@ -1,3 +1,4 @@
+import type { CallAbortListener } from './call-abort.js';
 import type { DispatchClass } from './constants.js';
 import type { JsonObject, JsonValue } from './manifest.js';
 
@@ -33,6 +34,22 @@ export interface HookCall {
    * (`{ ...call, signal: call.signal }`), since spreading a getter reads it.
    */
   readonly signal: AbortSignal;
+  /**
+   * Watch for the abort without reading {@link signal} (optional).
+   *
+   * `signal` is usually created lazily, and in Node 20 an `AbortSignal` with
+   * a listener costs more CPU than a whole MCP request; a runtime that
+   * forwards calls to another process must still learn of an abort at once
+   * (to send `notifications/cancelled`), while most calls can never abort.
+   *
+   * `on: true` starts watching and returns `false` when the call can never
+   * abort (the listener is not kept) or `true` when it is kept; a call that
+   * has already aborted tells the listener before returning. `on: false`
+   * stops watching. The calls made by the dispatch engine and the registry
+   * have it; where it is missing, watch `signal`.
+   * @since 0.2.0
+   */
+  watchAbort?(listener: CallAbortListener, on: boolean): boolean;
 }
 
 /**

@@ -1,8 +1,11 @@
 import {
   AmbiguousPlugin,
+  type CallAbortListener,
+  CallAbortListeners,
   type CallMetadata,
   type HealthStatus,
   type HookCall,
+  HookCancelled,
   HookTimeout,
   type InFlightOperation,
   isPluginError,
@@ -138,7 +141,7 @@ type InFlightEntry = InFlightOperation;
  * `AbortController` costs more than a whole in-process dispatch); `cancel()`
  * aborts it then, or makes it start aborted.
  */
-class TrackedCall implements HookCall, InFlightOperation {
+class TrackedCall implements HookCall, InFlightOperation, CallAbortListener {
   readonly kind: string;
   readonly name: string;
   readonly hook: string;
@@ -148,6 +151,10 @@ class TrackedCall implements HookCall, InFlightOperation {
   readonly #parent: HookCall;
   #controller: AbortController | undefined = undefined;
   #cancelled: { reason: unknown } | undefined = undefined;
+  /** Watchers through `watchAbort`; the caller's call is watched once the first one comes. */
+  #listeners: CallAbortListeners | undefined = undefined;
+  /** The caller's signal, when its call has no `watchAbort` and it is watched. */
+  #parentSignal: AbortSignal | undefined = undefined;
 
   constructor(hook: string, call: HookCall) {
     this.kind = call.kind;
@@ -172,9 +179,71 @@ class TrackedCall implements HookCall, InFlightOperation {
     return controller.signal;
   }
 
+  /** Rejects the caller's promise (set by the registry's tracked handle). */
+  abandon: ((reason: unknown) => void) | undefined = undefined;
+
   cancel(reason?: unknown): void {
-    this.#cancelled = { reason };
+    if (this.#cancelled === undefined) this.#cancelled = { reason };
     this.#controller?.abort(reason);
+    this.#listeners?.fire(reason);
+    this.abandon?.(reason);
+  }
+
+  /**
+   * `HookCall.watchAbort`: a tracked call can always abort (the registry
+   * cancels what is in flight when it stops a plugin), so the listener is
+   * kept; the caller's call is watched too, without reading its signal when
+   * it offers the same method.
+   */
+  watchAbort(listener: CallAbortListener, on: boolean): boolean {
+    if (!on) {
+      this.#listeners?.remove(listener);
+      return true;
+    }
+    if (this.#cancelled !== undefined) {
+      listener.callAborted(this.#cancelled.reason);
+      return true;
+    }
+    let listeners = this.#listeners;
+    if (listeners === undefined) {
+      listeners = new CallAbortListeners();
+      this.#listeners = listeners;
+      listeners.add(listener);
+      if (this.#parent.watchAbort?.(this, true) === undefined) {
+        const signal = this.#parent.signal;
+        if (signal.aborted) this.callAborted(signal.reason);
+        else {
+          this.#parentSignal = signal;
+          signal.addEventListener('abort', this);
+        }
+      }
+      return true;
+    }
+    listeners.add(listener);
+    return true;
+  }
+
+  /** The caller's call aborted. */
+  callAborted(reason: unknown): void {
+    this.#listeners?.fire(reason);
+  }
+
+  /** The `EventListener` form, for a caller's call watched through its signal. */
+  handleEvent(): void {
+    const signal = this.#parentSignal;
+    if (signal !== undefined) this.callAborted(signal.reason);
+  }
+
+  /** The call settled: stop watching the caller's call. */
+  release(): void {
+    if (this.#listeners === undefined) return;
+    const signal = this.#parentSignal;
+    if (signal !== undefined) {
+      this.#parentSignal = undefined;
+      signal.removeEventListener('abort', this);
+    } else {
+      this.#parent.watchAbort?.(this, false);
+    }
   }
 
   /** JSON form (logs, MCP adapters): the signal is not data. */
@@ -995,7 +1064,16 @@ export class PluginRegistry {
           limitMs / 2,
           () => new HookTimeout({ plugin: m.name, hook: 'in-flight', timeoutMs: limitMs / 2 }),
         ).catch(() => {
-          for (const op of record.inFlight) op.cancel(new Error('plugin is being torn down'));
+          for (const op of record.inFlight) {
+            op.cancel(
+              new HookCancelled({
+                plugin: m.name,
+                kind: m.kind,
+                hook: op.hook,
+                hint: `the plugin was torn down while this call was in flight (it did not finish within half of teardown_timeout_sec = ${m.teardown_timeout_sec} s); retry once the plugin is ready again`,
+              }),
+            );
+          }
         });
       }
       const handle = record.handle as PluginHandle;
@@ -1246,11 +1324,17 @@ export class PluginRegistry {
         hooks: handle.hooks,
         invoke: (hook, input, call) => {
           const op = new TrackedCall(hook, call);
-          const done = handle.invoke(hook, input, op);
+          // The caller's promise also settles when the registry cancels the
+          // call (teardown), even if the plugin ignores the cancellation.
+          const done = new Promise<unknown>((resolve, reject) => {
+            op.abandon = reject;
+            handle.invoke(hook, input, op).then(resolve, reject);
+          });
           op.done = done;
           inFlight.add(op);
           const cleanup = (): void => {
             inFlight.delete(op);
+            op.release();
           };
           done.then(cleanup, cleanup);
           return done;

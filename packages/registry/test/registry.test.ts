@@ -4,8 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type HookCall,
   isAmbiguousPlugin,
   isConfigInvalid,
+  isHookCancelled,
   isKindUnknown,
   isManifestInvalid,
   isPluginUnavailable,
@@ -410,9 +412,10 @@ describe('in-flight operations and hook names', () => {
     expect(registry.status()[0]?.state).toBe('stopped');
   });
 
-  it('a call cancelled before its plugin reads the signal sees it aborted; the call serialises without it', async () => {
+  it('a call cancelled before its plugin reads the signal sees it aborted; the caller gets the reason; the call serialises without it', async () => {
     let ctx: PluginContext | undefined;
     let release: () => void = () => {};
+    let seen: { json: Record<string, unknown>; aborted: boolean } | undefined;
     const registry = make();
     registry.registerKind(TOOL);
     registry.registerManifest(inline('late'));
@@ -422,22 +425,72 @@ describe('in-flight operations and hook names', () => {
       },
       execute(_input: unknown, call: { signal: AbortSignal }) {
         return new Promise((resolve) => {
-          release = () =>
-            resolve({ json: JSON.parse(JSON.stringify(call)), aborted: call.signal.aborted });
+          release = () => {
+            seen = { json: JSON.parse(JSON.stringify(call)), aborted: call.signal.aborted };
+            resolve(seen);
+          };
         });
       },
     });
     await registry.setupAll();
-    const pending = registry.call('tool', 'execute', {});
+    const pending = registry.call('tool', 'execute', {}).catch((e: unknown) => e);
     await new Promise((r) => setImmediate(r));
     const op = ctx?.inFlight()[0];
     expect(op?.hook).toBe('execute');
-    op?.cancel(new Error('stop'));
+    const reason = new Error('stop');
+    op?.cancel(reason);
     release();
-    const out = (await pending) as { json: Record<string, unknown>; aborted: boolean };
-    expect(out.aborted).toBe(true);
-    expect(Object.keys(out.json).sort()).toEqual(['hook', 'kind', 'metadata', 'name']);
+    // The late result is discarded: the caller gets the cancellation.
+    // (a plain Error reason is wrapped, naming the plugin, like any plugin failure).
+    const error = (await pending) as { plugin?: string; cause?: unknown };
+    expect(error.plugin).toBe('late');
+    expect(error.cause).toBe(reason);
+    expect(seen?.aborted).toBe(true);
+    expect(Object.keys(seen?.json ?? {}).sort()).toEqual(['hook', 'kind', 'metadata', 'name']);
     await registry.teardownAll();
+  });
+
+  it('watchAbort: a tracked call tells its watchers of the caller aborting and of a teardown cancel', async () => {
+    const told: string[] = [];
+    const registry = make();
+    registry.registerKind(TOOL);
+    registry.registerManifest(inline('watched', { teardown_timeout_sec: 0.2 }));
+    registry.attachPlugin('watched', {
+      execute(input: { id: string }, call: HookCall) {
+        // Reading the signal would defeat the point: fail loudly if anything does.
+        Object.defineProperty(call, 'signal', {
+          get() {
+            throw new Error('signal read');
+          },
+        });
+        const listener = {
+          callAborted: (reason: unknown) => told.push(`${input.id}:${(reason as Error).name}`),
+        };
+        expect(call.watchAbort?.(listener, true)).toBe(true);
+        // This plugin never finishes and ignores every cancellation.
+        return new Promise(() => {});
+      },
+    });
+    await registry.setupAll();
+    const controller = new AbortController();
+    const byCaller = registry
+      .call('tool', 'execute', { id: 'caller' }, { signal: controller.signal })
+      .catch((e: unknown) => e);
+    const byTeardown = registry
+      .call('tool', 'execute', { id: 'teardown' })
+      .catch((e: unknown) => e);
+    await new Promise((r) => setImmediate(r));
+    expect(told).toEqual([]);
+    controller.abort(new Error('user left'));
+    expect(isHookCancelled(await byCaller)).toBe(true);
+    expect(told).toEqual(['caller:HookCancelled']);
+    await registry.teardownAll();
+    expect(told).toEqual(['caller:HookCancelled', 'teardown:HookCancelled']);
+    // The caller is not left hanging by a plugin that ignores the cancellation.
+    const error = await byTeardown;
+    expect(isHookCancelled(error)).toBe(true);
+    expect(error).toMatchObject({ plugin: 'watched', hook: 'execute' });
+    expect((error as Error).message).toContain('torn down');
   });
 
   it('answers a snake_case hook with a camelCase method, as the docs write plugins', async () => {

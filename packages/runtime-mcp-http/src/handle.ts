@@ -37,7 +37,6 @@ import { createHttpFetch, type HttpFetch } from './http-fetch.js';
 export interface HttpSettings {
   readonly maxMessageBytes: number;
   readonly callTimeoutMs: number | undefined;
-  readonly signalWatchDelayMs: number;
   readonly retryAttempts: number | undefined;
   readonly retryInitialDelayMs: number;
   readonly retryMaxDelayMs: number;
@@ -112,7 +111,6 @@ export class HttpPluginHandle implements PluginHandle {
   readonly #agent: HttpAgent | HttpsAgent;
   readonly #startupMs: number;
   readonly #callTimeoutMs: number;
-  readonly #signalWatchDelayMs: number;
   readonly #retryAttempts: number;
   readonly #threshold: number;
   readonly #cooldownMs: number;
@@ -153,7 +151,6 @@ export class HttpPluginHandle implements PluginHandle {
     this.#onStopped = onStopped;
     this.#startupMs = manifest.startup_timeout_sec * 1000;
     this.#callTimeoutMs = settings.callTimeoutMs ?? spec.timeout_sec * 1000;
-    this.#signalWatchDelayMs = settings.signalWatchDelayMs;
     this.#retryAttempts = settings.retryAttempts ?? spec.retry_attempts;
     this.#threshold = settings.breakerThreshold ?? spec.circuit_breaker_threshold;
     this.#cooldownMs = settings.breakerCooldownMs ?? spec.circuit_breaker_cooldown_sec * 1000;
@@ -347,7 +344,6 @@ export class HttpPluginHandle implements PluginHandle {
         manifest: this.manifest,
         kindSpec: this.#kindSpec,
         callTimeoutMs: this.#callTimeoutMs,
-        signalWatchDelayMs: this.#signalWatchDelayMs,
         mapTransportError: (error, site) => this.#mapTransport(error, site),
       });
       return { client, transport, http, session, setupFor: undefined };

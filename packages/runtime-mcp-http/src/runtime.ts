@@ -28,12 +28,6 @@ export interface McpHttpRuntimeOptions {
   readonly maxMessageBytes?: number;
   /** Limit of every hook call in ms. @default the manifest's `timeout_sec` (60 s) */
   readonly callTimeoutMs?: number;
-  /**
-   * A call is subscribed to its AbortSignal only once it has run this long, so
-   * fast calls allocate no signal; an earlier abort reaches the service when
-   * watching starts. 0 watches at once. @default 10
-   */
-  readonly signalWatchDelayMs?: number;
   /** Retries of calls the service did not accept (refused connection, 502/503/504). */
   readonly retry?: {
     /** @default the manifest's `retry_attempts` (3) */
@@ -105,7 +99,6 @@ export function createMcpHttpRuntime(options: McpHttpRuntimeOptions = {}): McpHt
   const settings: HttpSettings = {
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     callTimeoutMs: options.callTimeoutMs,
-    signalWatchDelayMs: options.signalWatchDelayMs ?? 10,
     retryAttempts: options.retry?.attempts,
     retryInitialDelayMs: options.retry?.initialDelayMs ?? 100,
     retryMaxDelayMs: options.retry?.maxDelayMs ?? 2000,

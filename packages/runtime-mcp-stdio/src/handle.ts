@@ -39,7 +39,6 @@ export interface RestartSettings {
 export interface HandleSettings {
   readonly maxMessageBytes: number;
   readonly callTimeoutMs: number | undefined;
-  readonly signalWatchDelayMs: number;
   readonly restart: RestartSettings;
   readonly shutdown: ShutdownTimings;
   readonly inheritEnv: readonly string[];
@@ -206,7 +205,6 @@ export class StdioPluginHandle implements PluginHandle {
         manifest: m,
         kindSpec: this.#kindSpec,
         callTimeoutMs: this.#settings.callTimeoutMs,
-        signalWatchDelayMs: this.#settings.signalWatchDelayMs,
         connectionLost: () => this.#lostError(live),
       });
       return live;

@@ -11,9 +11,6 @@ import {
 import { checkMcpPlugin, DEFAULT_MAX_MESSAGE_BYTES } from '@dagstack/plugin-mcp-wire';
 import { type HandleSettings, StdioPluginHandle } from './handle.js';
 
-/** See {@link McpStdioRuntimeOptions.signalWatchDelayMs}. */
-const DEFAULT_SIGNAL_WATCH_DELAY_MS = 10;
-
 /** Options of {@link createMcpStdioRuntime}. @since 0.1.0 */
 export interface McpStdioRuntimeOptions {
   /**
@@ -24,18 +21,6 @@ export interface McpStdioRuntimeOptions {
   readonly maxMessageBytes?: number;
   /** Limit of every hook call in ms, besides the caller's own deadline. @default none */
   readonly callTimeoutMs?: number;
-  /**
-   * How long a hook call runs before the runtime subscribes to its
-   * `HookCall.signal` (ms). Creating and watching the signal costs more CPU
-   * than the rest of a call, so calls that end sooner never create it. A call
-   * aborted earlier (its deadline, its caller's signal) still rejects on time
-   * through the dispatch engine; the plugin process gets
-   * `notifications/cancelled` once the call is watched, between this delay
-   * and twice it after the call started. `0` watches every call at once.
-   * @default 10
-   * @since 0.2.0
-   */
-  readonly signalWatchDelayMs?: number;
   /** Restart policy after a crash. */
   readonly restart?: {
     /** Restarts tried in a row before the plugin becomes `unavailable`. @default 5 */
@@ -96,7 +81,6 @@ export function createMcpStdioRuntime(options: McpStdioRuntimeOptions = {}): Mcp
   const settings: HandleSettings = {
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     callTimeoutMs: options.callTimeoutMs,
-    signalWatchDelayMs: options.signalWatchDelayMs ?? DEFAULT_SIGNAL_WATCH_DELAY_MS,
     restart: {
       maxAttempts: options.restart?.maxAttempts ?? 5,
       initialDelayMs: options.restart?.initialDelayMs ?? 250,

@@ -1,10 +1,10 @@
-// Cancellation through the stdio runtime when the call's signal is watched
-// lazily (signalWatchDelayMs): every source of an abort still reaches the
-// plugin process as MCP `notifications/cancelled`. No wall-clock assertions.
+// Cancellation through the stdio runtime: calls are watched through their
+// `watchAbort` method (no AbortSignal is created for them), and every source
+// of an abort still reaches the plugin process as MCP `notifications/cancelled`.
+// No wall-clock assertions.
 import { join } from 'node:path';
 import { isHookCancelled, isHookTimeout } from '@dagstack/plugin-api';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { McpStdioRuntimeOptions } from '../src/index.js';
 import { closeAll, eventually, FIXTURES, KINDS, makeRegistry, stdioManifest } from './helpers.js';
 
 const SUITE_DIR = join(FIXTURES, 'suite');
@@ -13,7 +13,7 @@ afterEach(closeAll);
 
 async function suite(
   registryOptions: Parameters<typeof makeRegistry>[0] = {},
-  runtimeOptions: McpStdioRuntimeOptions = {},
+  runtimeOptions: Parameters<typeof makeRegistry>[1] = {},
   extra: Record<string, unknown> = {},
 ) {
   const { registry } = makeRegistry(registryOptions, runtimeOptions);
@@ -33,7 +33,7 @@ async function suite(
   return { registry, sawCancel };
 }
 
-describe('cancellation with a lazily watched signal', () => {
+describe('cancellation through the stdio runtime', () => {
   it('a call with no signal of its own is cancelled by the registry default timeout', async () => {
     const { registry, sawCancel } = await suite({ defaultCallTimeoutMs: 150 });
     const error = await registry
@@ -43,26 +43,15 @@ describe('cancellation with a lazily watched signal', () => {
     await sawCancel('default-deadline');
   });
 
-  it('watching every call at once (signalWatchDelayMs: 0) still cancels', async () => {
-    const { registry, sawCancel } = await suite({}, { signalWatchDelayMs: 0 });
+  it('a caller that aborts: rejected at once, the plugin told', async () => {
+    const { registry, sawCancel } = await suite();
     const controller = new AbortController();
     const pending = registry
-      .call('suite', 'slow', { ms: 60_000, id: 'at-once' }, { signal: controller.signal })
+      .call('suite', 'slow', { ms: 60_000, id: 'caller' }, { signal: controller.signal })
       .catch((e: unknown) => e);
     setTimeout(() => controller.abort(new Error('user left')), 20);
     expect(isHookCancelled(await pending)).toBe(true);
-    await sawCancel('at-once');
-  });
-
-  it('a caller that aborts before the call is watched: rejected at once, the plugin told later', async () => {
-    const { registry, sawCancel } = await suite({}, { signalWatchDelayMs: 200 });
-    const controller = new AbortController();
-    const pending = registry
-      .call('suite', 'slow', { ms: 60_000, id: 'early' }, { signal: controller.signal })
-      .catch((e: unknown) => e);
-    setTimeout(() => controller.abort(new Error('user left')), 20);
-    expect(isHookCancelled(await pending)).toBe(true);
-    await sawCancel('early');
+    await sawCancel('caller');
   });
 
   it('teardown cancels a call still in flight, and the plugin sees it', async () => {

@@ -1,0 +1,65 @@
+/**
+ * Told once when the call it watches aborts (timeout, the caller's
+ * cancellation, a fail-fast failure, or the registry stopping the plugin).
+ * @since 0.2.0
+ */
+export interface CallAbortListener {
+  callAborted(reason: unknown): void;
+}
+
+/**
+ * The listeners of one abortable call state, for implementers of
+ * `HookCall.watchAbort`: `add` tells a late listener at once when the
+ * state has already aborted, `fire` tells every listener once.
+ * @since 0.2.0
+ */
+export class CallAbortListeners {
+  #first: CallAbortListener | undefined = undefined;
+  #rest: CallAbortListener[] | undefined = undefined;
+  #fired = false;
+  #reason: unknown = undefined;
+
+  /** Whether {@link fire} has run. */
+  get fired(): boolean {
+    return this.#fired;
+  }
+
+  add(listener: CallAbortListener): void {
+    if (this.#fired) {
+      listener.callAborted(this.#reason);
+      return;
+    }
+    if (this.#first === undefined) this.#first = listener;
+    else if (this.#rest === undefined) this.#rest = [listener];
+    else this.#rest.push(listener);
+  }
+
+  remove(listener: CallAbortListener): void {
+    if (this.#first === listener) {
+      this.#first = this.#rest?.shift();
+      return;
+    }
+    const rest = this.#rest;
+    if (rest === undefined) return;
+    const at = rest.indexOf(listener);
+    if (at >= 0) rest.splice(at, 1);
+  }
+
+  /** Whether any listener is kept. */
+  get empty(): boolean {
+    return this.#first === undefined;
+  }
+
+  /** Tell every listener (once); later `add`s are told at once. */
+  fire(reason: unknown): void {
+    if (this.#fired) return;
+    this.#fired = true;
+    this.#reason = reason;
+    const first = this.#first;
+    const rest = this.#rest;
+    this.#first = undefined;
+    this.#rest = undefined;
+    if (first !== undefined) first.callAborted(reason);
+    if (rest !== undefined) for (const listener of rest) listener.callAborted(reason);
+  }
+}
