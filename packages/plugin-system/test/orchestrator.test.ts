@@ -601,7 +601,16 @@ describe('LocalExecutorOrchestrator: state file and restart', () => {
     const stateOf = (name: string) => registry.status().find((s) => s.name === name)?.state;
     // A plugin is `ready` only once its whole start group is published to
     // dispatch (spec decision R7): while slow holds the group, gated is starting.
-    while (stateOf('slow') !== 'starting' || stateOf('gated') !== 'starting') {
+    // The orchestrator knows the unit once its own setup has read the state file.
+    const knowsUnit = (): boolean => {
+      try {
+        orchestrator.unit(unit_id);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    while (stateOf('slow') !== 'starting' || stateOf('gated') !== 'starting' || !knowsUnit()) {
       await new Promise((r) => setTimeout(r, 10));
     }
     await new Promise((r) => setTimeout(r, 50));
