@@ -1,16 +1,22 @@
 // Side-by-side measurement of call targets (a registry path and the SDK's own
 // client against the same server): sequential latency, throughput with a
-// fixed number of calls in flight, and host CPU per call. The targets are
-// alternated round by round so drift of the shared machine hits all alike;
-// each figure is the best of the rounds.
+// fixed number of calls in flight, and host CPU per call.
+//
+// The machine is shared and its load changes from second to second, so the
+// targets run in many short interleaved rounds (the order reversed every
+// other round) and every comparison is a ratio taken inside one round; the
+// report gives the median over rounds and the range of the per-round ratios
+// (the method of the dispatch bench, docs/performance.md).
 //
 // A target is { name, call: () => Promise<unknown>, close: () => Promise<unknown> }.
 
 const print = (line) => process.stdout.write(`${line}\n`);
 
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
 
 async function sequential(target, n) {
   const times = new Float64Array(n);
@@ -20,8 +26,11 @@ async function sequential(target, n) {
     times[i] = performance.now() - t0;
   }
   const sorted = [...times].sort((a, b) => a - b);
-  const mean = sorted.reduce((a, b) => a + b, 0) / n;
-  return { median: percentile(sorted, 50), mean, p99: percentile(sorted, 99) };
+  return {
+    median: sorted[n >> 1],
+    mean: sorted.reduce((a, b) => a + b, 0) / n,
+    p99: sorted[Math.min(n - 1, Math.floor(0.99 * n))],
+  };
 }
 
 /** Calls per second with `inFlight` in flight, and host CPU per call (µs, this process only). */
@@ -43,49 +52,57 @@ async function parallel(target, total, inFlight) {
 }
 
 const us = (ms) => `${(ms * 1000).toFixed(0)} µs`;
-const pct = (a, b) => (((a - b) / b) * 100).toFixed(1);
+const signed = (ratio) => `${ratio >= 1 ? '+' : '−'}${(Math.abs(ratio - 1) * 100).toFixed(1)}%`;
+const range = (values) => `${signed(Math.min(...values))} … ${signed(Math.max(...values))}`;
 
 /**
- * Measure `targets` (the first is the one compared with the others), print a
- * Markdown table and one ratio line per other target, close the targets, and
- * return the best figures by name.
+ * Measure `targets` (the first is compared with each of the others), print a
+ * Markdown table and the per-round ratios, close the targets, and return the
+ * medians by name.
  */
 export async function compareTargets(targets, options) {
   const { sequentialCalls, parallelCalls, rounds, inFlight = 32, title } = options;
+  const seqPerRound = Math.max(50, Math.ceil(sequentialCalls / rounds));
+  const parPerRound = Math.max(inFlight * 4, Math.ceil(parallelCalls / rounds));
   for (const t of targets) {
-    await sequential(t, Math.ceil(sequentialCalls / 6)); // warm-up (JIT, buffers, sockets)
-    await parallel(t, Math.ceil(parallelCalls / 6), inFlight);
+    await sequential(t, seqPerRound); // warm-up (JIT, buffers, sockets)
+    await parallel(t, parPerRound, inFlight);
   }
-  const best = new Map(
-    targets.map((t) => [t.name, { seq: undefined, rate: 0, cpuUs: Number.POSITIVE_INFINITY }]),
-  );
+  const per = new Map(targets.map((t) => [t.name, []]));
   for (let round = 0; round < rounds; round += 1) {
-    for (const t of targets) {
-      const seq = await sequential(t, sequentialCalls);
-      const par = await parallel(t, parallelCalls, inFlight);
-      const b = best.get(t.name);
-      if (b.seq === undefined || seq.median < b.seq.median) b.seq = seq;
-      b.rate = Math.max(b.rate, par.rate);
-      b.cpuUs = Math.min(b.cpuUs, par.cpuUs);
+    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    for (const t of order) {
+      const seq = await sequential(t, seqPerRound);
+      const par = await parallel(t, parPerRound, inFlight);
+      per.get(t.name).push({ ...seq, ...par });
     }
   }
   for (const t of targets) await t.close();
+  const pick = (name, key) => per.get(name).map((r) => r[key]);
   print(
-    `\n${title} (best of ${rounds} rounds; ${sequentialCalls} sequential calls, ${parallelCalls} calls with ${inFlight} in flight)`,
+    `\n${title} (${rounds} interleaved rounds; per round and path ${seqPerRound} sequential calls, then ${parPerRound} calls with ${inFlight} in flight; medians over rounds)`,
   );
   print(`| path | median | mean | p99 | calls/s with ${inFlight} in flight | host CPU per call |`);
   print('|---|---:|---:|---:|---:|---:|');
-  for (const [name, b] of best) {
+  for (const t of targets) {
+    const n = t.name;
     print(
-      `| ${name} | ${us(b.seq.median)} | ${us(b.seq.mean)} | ${us(b.seq.p99)} | ${Math.round(b.rate).toLocaleString('en-US')} | ${b.cpuUs.toFixed(1)} µs |`,
+      `| ${n} | ${us(median(pick(n, 'median')))} | ${us(median(pick(n, 'mean')))} | ${us(median(pick(n, 'p99')))} | ${Math.round(median(pick(n, 'rate'))).toLocaleString('en-US')} | ${median(pick(n, 'cpuUs')).toFixed(1)} µs |`,
     );
   }
-  const first = best.get(targets[0].name);
+  const first = per.get(targets[0].name);
   for (const other of targets.slice(1)) {
-    const b = best.get(other.name);
+    const them = per.get(other.name);
+    const ratios = (key, invert = false) =>
+      first.map((r, i) => (invert ? them[i][key] / r[key] : r[key] / them[i][key]));
+    const line = (label, values) => `${label} ${signed(median(values))} (rounds: ${range(values)})`;
     print(
-      `\n${targets[0].name} vs ${other.name}: median ${pct(first.seq.median, b.seq.median)}%, mean ${pct(first.seq.mean, b.seq.mean)}%, throughput ${pct(b.rate, first.rate)}% lower, host CPU per call ×${(first.cpuUs / b.cpuUs).toFixed(2)} (negative = the first path is faster)`,
+      `\n${targets[0].name} vs ${other.name}, per-round ratios (+ = the first path is slower / costlier):`,
     );
+    print(`- ${line('sequential median latency', ratios('median'))}`);
+    print(`- ${line('sequential mean latency', ratios('mean'))}`);
+    print(`- ${line(`time per call with ${inFlight} in flight`, ratios('rate', true))}`);
+    print(`- ${line('host CPU per call', ratios('cpuUs'))}`);
   }
-  return best;
+  return per;
 }

@@ -28,7 +28,7 @@ const kinds = JSON.parse(
 );
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
 const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 4000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
 const IN_FLIGHT = 32;
 const TOKEN = 'bench-token-0123456789';
 const print = (line) => process.stdout.write(`${line}\n`);

@@ -21,7 +21,7 @@ const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 3000);
 const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 6000);
 const IN_FLIGHT = 32;
 const print = (line) => process.stdout.write(`${line}\n`);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
 
 const manifest = (name, priority = 0) => ({
   schema_version: '1',
