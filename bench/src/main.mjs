@@ -17,6 +17,7 @@
 // prefix>` runs just the matching groups, to see that best case.
 import { availableParallelism, cpus } from 'node:os';
 import { DispatchEngine } from '@dagstack/plugin-dispatch';
+import { PluginRegistry } from '@dagstack/plugin-registry';
 import { createHooks } from 'hookable';
 import { AsyncParallelHook, AsyncSeriesWaterfallHook } from 'tapable';
 import { Bench } from 'tinybench';
@@ -113,6 +114,33 @@ wrappedEngine.setMiddleware([
   },
 ]);
 
+// The same plugins in a real registry (attached in-process plugins): what an
+// application's `registry.call` does on top of the engine — the in-process
+// handle, in-flight tracking for `ctx.inFlight()` and teardown.
+async function registryWith(kindSpec, plugins) {
+  const registry = new PluginRegistry({ env: {}, healthChecks: false });
+  registry.registerKind(kindSpec);
+  for (const [name, plugin, fields] of plugins) {
+    registry.registerManifest({
+      schema_version: '1',
+      name,
+      kind: kindSpec.kind,
+      kind_api_version: '1',
+      core_version: '>=0.1.0,<1.0.0',
+      runtime: 'in_process',
+      entry_point: './plugin.js#Plugin',
+      ...fields,
+    });
+    registry.attachPlugin(name, plugin);
+  }
+  const report = await registry.setupAll();
+  if (report.unavailable.length > 0) throw report.unavailable[0].error;
+  return registry;
+}
+const singleRegistry = await registryWith(spec('llm', { complete: 'singleton' }), [
+  ['openai', llm, { priority: 50 }],
+]);
+
 // chain of 5
 const stages = Array.from({ length: 5 }, (_, i) => ({
   async rewrite(v) {
@@ -124,6 +152,10 @@ chainEngine.registerKind(spec('rewriter', { rewrite: 'chain' }));
 chainEngine.setCandidates(
   'rewriter',
   stages.map((s, i) => candidate(`stage-${i}`, 'rewriter', s, { priority: 10 - i })),
+);
+const chainRegistry = await registryWith(
+  spec('rewriter', { rewrite: 'chain' }),
+  stages.map((s, i) => [`stage-${i}`, s, { priority: 10 - i }]),
 );
 const waterfall = new AsyncSeriesWaterfallHook(['value']);
 for (const [i, s] of stages.entries()) waterfall.tapPromise(`stage-${i}`, (v) => s.rewrite(v));
@@ -214,6 +246,9 @@ group('singleton', 'direct `await plugin.complete(input)`', {
   'engine.call (singleton)': async () => {
     for (let i = 0; i < BATCH; i++) await singleEngine.call('llm', 'complete', input);
   },
+  'registry.call (singleton, attached in-process plugin)': async () => {
+    for (let i = 0; i < BATCH; i++) await singleRegistry.call('llm', 'complete', input);
+  },
   'engine.call (singleton + 1 middleware)': async () => {
     for (let i = 0; i < BATCH; i++) await wrappedEngine.call('llm', 'complete', input);
   },
@@ -228,6 +263,9 @@ group('chain of 5', 'hand-written loop', {
   },
   'engine.call (chain)': async () => {
     for (let i = 0; i < BATCH; i++) await chainEngine.call('rewriter', 'rewrite', i);
+  },
+  'registry.call (chain, attached in-process plugins)': async () => {
+    for (let i = 0; i < BATCH; i++) await chainRegistry.call('rewriter', 'rewrite', i);
   },
   'tapable AsyncSeriesWaterfallHook.promise': async () => {
     for (let i = 0; i < BATCH; i++) await waterfall.promise(i);
@@ -354,3 +392,6 @@ for (const r of rows) {
 console.log(
   `\n(total ${((Date.now() - started) / 1000).toFixed(1)} s; baseline of each group: ${groups.map((g) => g.baseline).join('; ')})`,
 );
+
+await singleRegistry.teardownAll();
+await chainRegistry.teardownAll();

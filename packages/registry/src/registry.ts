@@ -132,61 +132,169 @@ export interface SetupReport {
   readonly unavailable: readonly { readonly plugin: string; readonly error: PluginRegistryError }[];
 }
 
-type InFlightEntry = InFlightOperation;
+/**
+ * The in-flight calls of one plugin, as an intrusive doubly linked list: a
+ * `Set` of fresh objects costs a hash per call, several times the rest of
+ * the tracking (measured, docs/performance.md).
+ */
+class InFlightCalls implements Iterable<TrackedCall> {
+  #head: TrackedCall | undefined = undefined;
+  size = 0;
+
+  add(op: TrackedCall): void {
+    op.nextInFlight = this.#head;
+    op.prevInFlight = undefined;
+    if (this.#head !== undefined) this.#head.prevInFlight = op;
+    this.#head = op;
+    this.size++;
+  }
+
+  delete(op: TrackedCall): void {
+    const { prevInFlight: prev, nextInFlight: next } = op;
+    if (prev !== undefined) prev.nextInFlight = next;
+    else if (this.#head === op) this.#head = next;
+    else return; // not in the list
+    if (next !== undefined) next.prevInFlight = prev;
+    op.prevInFlight = undefined;
+    op.nextInFlight = undefined;
+    this.size--;
+  }
+
+  /** Oldest first. */
+  toArray(): TrackedCall[] {
+    const out: TrackedCall[] = [];
+    for (let op = this.#head; op !== undefined; op = op.nextInFlight) out.push(op);
+    return out.reverse();
+  }
+
+  [Symbol.iterator](): Iterator<TrackedCall> {
+    return this.toArray()[Symbol.iterator]();
+  }
+}
+
+/** The abort state of a {@link TrackedCall}, made only when something needs it. */
+interface TrackedAbort {
+  controller: AbortController | undefined;
+  cancelled: { reason: unknown } | undefined;
+  /** Watchers through `watchAbort`; the caller's call is watched once the first one comes. */
+  listeners: CallAbortListeners | undefined;
+  /** The caller's signal, when its call has no `watchAbort` and it is watched. */
+  parentSignal: AbortSignal | undefined;
+}
 
 /**
  * One plugin call as the registry tracks it (`ctx.inFlight()`, teardown) and
- * as the plugin's handle sees it (its `HookCall`): one object per call, no
- * closures. The signal is made only if the handle reads it (an
- * `AbortController` costs more than a whole in-process dispatch); `cancel()`
- * aborts it then, or makes it start aborted.
+ * as the plugin's handle sees it (its `HookCall`): one object per call, few
+ * fields (every call pays for each), the rest made on demand. The signal is
+ * made only if the handle reads it (an `AbortController` costs more than a
+ * whole in-process dispatch); `cancel()` aborts it then, or makes it start
+ * aborted.
  */
 class TrackedCall implements HookCall, InFlightOperation, CallAbortListener {
-  readonly kind: string;
-  readonly name: string;
   readonly hook: string;
-  readonly metadata: CallMetadata;
   readonly startedAt: number;
+  /** Settles with the call (or when the registry cancels it). */
   done: Promise<unknown> | undefined = undefined;
+  /** Links of {@link InFlightCalls}. */
+  prevInFlight: TrackedCall | undefined = undefined;
+  nextInFlight: TrackedCall | undefined = undefined;
   readonly #parent: HookCall;
-  #controller: AbortController | undefined = undefined;
-  #cancelled: { reason: unknown } | undefined = undefined;
-  /** Watchers through `watchAbort`; the caller's call is watched once the first one comes. */
-  #listeners: CallAbortListeners | undefined = undefined;
-  /** The caller's signal, when its call has no `watchAbort` and it is watched. */
-  #parentSignal: AbortSignal | undefined = undefined;
+  readonly #list: InFlightCalls;
+  #resolve: ((value: unknown) => void) | undefined = undefined;
+  #reject: ((reason: unknown) => void) | undefined = undefined;
+  #abort: TrackedAbort | undefined = undefined;
 
-  constructor(hook: string, call: HookCall) {
-    this.kind = call.kind;
-    this.name = call.name;
+  constructor(hook: string, call: HookCall, list: InFlightCalls) {
     this.hook = hook;
-    this.metadata = call.metadata;
     this.startedAt = Date.now();
     this.#parent = call;
+    this.#list = list;
+  }
+
+  get kind(): string {
+    return this.#parent.kind;
+  }
+
+  get name(): string {
+    return this.#parent.name;
+  }
+
+  get metadata(): CallMetadata {
+    return this.#parent.metadata;
+  }
+
+  /**
+   * Run the call on `handle`: listed in flight until it settles. The caller's
+   * promise also settles when the registry cancels the call (teardown), even
+   * if the plugin ignores the cancellation; a late result is then dropped.
+   */
+  run(handle: PluginHandle, input: unknown): Promise<unknown> {
+    this.#list.add(this);
+    const done = new Promise<unknown>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.done = done;
+    let work: Promise<unknown>;
+    try {
+      work = handle.invoke(this.hook, input, this);
+    } catch (error) {
+      work = Promise.reject(error);
+    }
+    work.then(
+      (value) => this.#settle(value, true),
+      (error: unknown) => this.#settle(error, false),
+    );
+    return done;
+  }
+
+  #settle(outcome: unknown, ok: boolean): void {
+    const resolve = this.#resolve;
+    const reject = this.#reject;
+    if (resolve === undefined || reject === undefined) return;
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    this.#list.delete(this);
+    if (this.#abort !== undefined) this.#release(this.#abort);
+    if (ok) resolve(outcome);
+    else reject(outcome);
+  }
+
+  #state(): TrackedAbort {
+    let state = this.#abort;
+    if (state === undefined) {
+      state = {
+        controller: undefined,
+        cancelled: undefined,
+        listeners: undefined,
+        parentSignal: undefined,
+      };
+      this.#abort = state;
+    }
+    return state;
   }
 
   get signal(): AbortSignal {
-    let controller = this.#controller;
+    const state = this.#state();
+    let controller = state.controller;
     if (controller === undefined) {
       const made = new AbortController();
       controller = made;
-      this.#controller = made;
+      state.controller = made;
       const parent = this.#parent.signal;
       if (parent.aborted) made.abort(parent.reason);
       else parent.addEventListener('abort', () => made.abort(parent.reason), { once: true });
-      if (this.#cancelled !== undefined) made.abort(this.#cancelled.reason);
+      if (state.cancelled !== undefined) made.abort(state.cancelled.reason);
     }
     return controller.signal;
   }
 
-  /** Rejects the caller's promise (set by the registry's tracked handle). */
-  abandon: ((reason: unknown) => void) | undefined = undefined;
-
   cancel(reason?: unknown): void {
-    if (this.#cancelled === undefined) this.#cancelled = { reason };
-    this.#controller?.abort(reason);
-    this.#listeners?.fire(reason);
-    this.abandon?.(reason);
+    const state = this.#state();
+    if (state.cancelled === undefined) state.cancelled = { reason };
+    state.controller?.abort(reason);
+    state.listeners?.fire(reason);
+    this.#settle(reason, false);
   }
 
   /**
@@ -196,24 +304,25 @@ class TrackedCall implements HookCall, InFlightOperation, CallAbortListener {
    * it offers the same method.
    */
   watchAbort(listener: CallAbortListener, on: boolean): boolean {
+    const state = this.#state();
     if (!on) {
-      this.#listeners?.remove(listener);
+      state.listeners?.remove(listener);
       return true;
     }
-    if (this.#cancelled !== undefined) {
-      listener.callAborted(this.#cancelled.reason);
+    if (state.cancelled !== undefined) {
+      listener.callAborted(state.cancelled.reason);
       return true;
     }
-    let listeners = this.#listeners;
+    let listeners = state.listeners;
     if (listeners === undefined) {
       listeners = new CallAbortListeners();
-      this.#listeners = listeners;
+      state.listeners = listeners;
       listeners.add(listener);
       if (this.#parent.watchAbort?.(this, true) === undefined) {
         const signal = this.#parent.signal;
         if (signal.aborted) this.callAborted(signal.reason);
         else {
-          this.#parentSignal = signal;
+          state.parentSignal = signal;
           signal.addEventListener('abort', this);
         }
       }
@@ -225,21 +334,21 @@ class TrackedCall implements HookCall, InFlightOperation, CallAbortListener {
 
   /** The caller's call aborted. */
   callAborted(reason: unknown): void {
-    this.#listeners?.fire(reason);
+    this.#abort?.listeners?.fire(reason);
   }
 
   /** The `EventListener` form, for a caller's call watched through its signal. */
   handleEvent(): void {
-    const signal = this.#parentSignal;
+    const signal = this.#abort?.parentSignal;
     if (signal !== undefined) this.callAborted(signal.reason);
   }
 
   /** The call settled: stop watching the caller's call. */
-  release(): void {
-    if (this.#listeners === undefined) return;
-    const signal = this.#parentSignal;
+  #release(state: TrackedAbort): void {
+    if (state.listeners === undefined) return;
+    const signal = state.parentSignal;
     if (signal !== undefined) {
-      this.#parentSignal = undefined;
+      state.parentSignal = undefined;
       signal.removeEventListener('abort', this);
     } else {
       this.#parent.watchAbort?.(this, false);
@@ -270,7 +379,7 @@ interface PluginRecord {
   untrusted: boolean;
   contentHash: string | undefined;
   warnings: ManifestProblem[];
-  readonly inFlight: Set<InFlightEntry>;
+  readonly inFlight: InFlightCalls;
   readonly configListeners: Set<(config: Readonly<Record<string, unknown>>) => void>;
   config: Readonly<Record<string, unknown>>;
   health: HealthStatus | undefined;
@@ -539,7 +648,7 @@ export class PluginRegistry {
       untrusted: false,
       contentHash: undefined,
       warnings,
-      inFlight: new Set(),
+      inFlight: new InFlightCalls(),
       configListeners: new Set(),
       config: Object.freeze({}),
       health: undefined,
@@ -1056,15 +1165,13 @@ export class PluginRegistry {
     try {
       // Give in-flight operations the first half of the budget, then cancel them.
       if (record.inFlight.size > 0) {
-        const pending = [...record.inFlight].map(
-          (op) => (op as InFlightEntry & { done: Promise<unknown> }).done,
-        );
+        const pending = record.inFlight.toArray().map((op) => op.done);
         await withTimeout(
           () => Promise.allSettled(pending),
           limitMs / 2,
           () => new HookTimeout({ plugin: m.name, hook: 'in-flight', timeoutMs: limitMs / 2 }),
         ).catch(() => {
-          for (const op of record.inFlight) {
+          for (const op of record.inFlight.toArray()) {
             op.cancel(
               new HookCancelled({
                 plugin: m.name,
@@ -1176,7 +1283,7 @@ export class PluginRegistry {
       tenant: (get('tenant') as PluginContext['tenant'] | undefined) ?? NOOP_TENANT,
       metrics: get('metrics') as PluginContext['metrics'],
       tracer: get('tracer') as PluginContext['tracer'],
-      inFlight: (): readonly InFlightOperation[] => [...record.inFlight],
+      inFlight: (): readonly InFlightOperation[] => record.inFlight.toArray(),
       onConfigChange(listener: (config: Readonly<Record<string, unknown>>) => void): () => void {
         record.configListeners.add(listener);
         return () => record.configListeners.delete(listener);
@@ -1322,23 +1429,7 @@ export class PluginRegistry {
       const inFlight = record.inFlight;
       const tracked: Pick<PluginHandle, 'invoke' | 'hooks'> = {
         hooks: handle.hooks,
-        invoke: (hook, input, call) => {
-          const op = new TrackedCall(hook, call);
-          // The caller's promise also settles when the registry cancels the
-          // call (teardown), even if the plugin ignores the cancellation.
-          const done = new Promise<unknown>((resolve, reject) => {
-            op.abandon = reject;
-            handle.invoke(hook, input, op).then(resolve, reject);
-          });
-          op.done = done;
-          inFlight.add(op);
-          const cleanup = (): void => {
-            inFlight.delete(op);
-            op.release();
-          };
-          done.then(cleanup, cleanup);
-          return done;
-        },
+        invoke: (hook, input, call) => new TrackedCall(hook, call, inFlight).run(handle, input),
       };
       candidate = {
         name: record.manifest.name,
@@ -1423,7 +1514,7 @@ export class PluginRegistry {
     kind: string,
     hook: string,
     input: unknown,
-    options: DispatchOptions = {},
+    options?: DispatchOptions,
   ): Promise<unknown> {
     return this.#engine.call(kind, hook, input, options);
   }
