@@ -225,7 +225,7 @@ try {
         { function: 'echo', args: { msg: 'hello' } },
         { ...acme, target: 'echo' },
       ),
-    { echoed: 'hello' },
+    { result: { echoed: 'hello' } },
   );
   await step(
     'singleton',

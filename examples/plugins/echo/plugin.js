@@ -4,13 +4,16 @@ export class EchoPlugin {
     return [
       {
         name: 'echo',
-        description: 'Returns its msg argument under `echoed`.',
+        description: 'Returns its msg argument as { echoed: msg }.',
         parameters: { type: 'object', properties: { msg: { type: 'string' } } },
       },
     ];
   }
 
+  // The tool kind's contract: input { function, args }, output { result }.
+  // A missing msg echoes null, so the result is JSON whatever the input.
   execute(input) {
-    return { echoed: input.msg ?? input.args?.msg };
+    const msg = input?.args?.msg ?? null;
+    return { result: { echoed: msg } };
   }
 }

@@ -45,7 +45,13 @@ describe('example plugins', () => {
     const dir = join(EXAMPLES, 'echo');
     const report = await runContractSuite({
       manifest: dir,
-      samples: [{ hook: 'execute', input: { msg: 'hi' }, expected: { echoed: 'hi' } }],
+      samples: [
+        {
+          hook: 'execute',
+          input: { function: 'echo', args: { msg: 'hi' } },
+          expected: { result: { echoed: 'hi' } },
+        },
+      ],
       checks: ALL_CHECKS,
     });
     const { 'stdio-purity': stdio, ...inProcess } = statuses(report);
