@@ -16,6 +16,8 @@ import {
   ListToolsRequestSchema,
   McpError,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { JsonSchemaValidator } from '@modelcontextprotocol/sdk/validation';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import * as z from 'zod';
 import {
   CAPABILITY_KEY,
@@ -76,6 +78,16 @@ export interface PluginServerOptions {
   readonly maxMessageBytes?: number;
   /** Read for `DAGSTACK_PLUGIN_NAME`. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Check each result against the output schema the server publishes for its
+   * tool, with the validator MCP clients use (the SDK's), and answer a tool
+   * error naming the mismatch instead of structured content that breaks a
+   * client's own check. MCP requires a server that publishes an
+   * `outputSchema` to conform to it.
+   * @default true
+   * @since 0.2.0
+   */
+  readonly checkOutput?: boolean;
 }
 
 /**
@@ -174,6 +186,21 @@ export function createPluginServer(
     options.logger ??
     createJsonLineLogger({ bindings: { 'plugin.name': name, 'plugin.kind': kind } });
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  // Output checks, compiled on first use per published output schema.
+  const checkOutput = options.checkOutput ?? true;
+  let outputValidator: AjvJsonSchemaValidator | undefined;
+  const outputChecks = new Map<object, JsonSchemaValidator<unknown>>();
+  const outputProblem = (schema: JsonObject | undefined, output: unknown): string | undefined => {
+    if (!checkOutput || schema === undefined || !isObjectSchema(schema)) return undefined;
+    let check = outputChecks.get(schema);
+    if (check === undefined) {
+      outputValidator ??= new AjvJsonSchemaValidator();
+      check = outputValidator.getValidator(publishedSchema(schema) as never);
+      outputChecks.set(schema, check);
+    }
+    const verdict = check(output);
+    return verdict.valid ? undefined : verdict.errorMessage;
+  };
   const target_ = plugin as Record<string, unknown>;
   const methods = hookMethods(plugin);
 
@@ -386,6 +413,22 @@ export function createPluginServer(
         signal: controller.signal,
       });
       const { result, text } = encodeOutput(output);
+      if (result.structuredContent !== undefined) {
+        const problem = outputProblem(wh.outputSchema, result.structuredContent);
+        if (problem !== undefined) {
+          logger.error('a hook returned output its published schema refuses', {
+            hook: wh.hook,
+            problem,
+          });
+          return toolErrorResult({
+            name: 'HookValidationError',
+            code: 'HOOK_VALIDATION_ERROR',
+            message: `the output of "${wh.hook}" does not match the output schema this server publishes for ${toolName} (${problem}); return what the kind's hookspec says "${wh.hook}" returns`,
+            details: { direction: 'output', tool: toolName },
+            ...site,
+          }) as never;
+        }
+      }
       // Large outputs carry no text block, so the message is the output plus
       // a small envelope. byteLength only when the UTF-16 length could exceed it.
       if (text.length * 3 + 4096 > maxBytes && Buffer.byteLength(text) + 4096 > maxBytes) {
