@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The project's one test command (`pnpm test`): build, typecheck, lint and every
 // test suite through turbo, then one summary line `N passed, M failed` built
-// from the vitest JSON reports each package writes to .test-report.json.
+// from the vitest JSON reports each package writes to .test-report.json, plus
+// one failure per build, typecheck or lint task that failed (read from turbo's
+// run summary), so the line never says "0 failed" for a red run.
 // Exits non-zero when any task fails or any test fails.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -27,6 +29,8 @@ function reportDirs() {
 // Stale reports would be counted as if their tests had run; turbo restores
 // the report of every cached test task it replays.
 for (const dir of reportDirs()) rmSync(join(dir, REPORT), { force: true });
+const RUNS = join(root, '.turbo', 'runs');
+rmSync(RUNS, { recursive: true, force: true });
 
 // At most 3 tasks at once: the suites spawn real processes and servers, and
 // ten of them at a time on a 2-core machine turn generous limits into timeouts.
@@ -43,6 +47,7 @@ const turbo = spawnSync(
     'test',
     '--continue',
     '--concurrency=3',
+    '--summarize',
   ],
   { cwd: root, stdio: 'inherit', env: { TURBO_TELEMETRY_DISABLED: '1', ...process.env } },
 );
@@ -75,6 +80,21 @@ if (missing.length > 0) {
   failed += missing.length;
 }
 const turboFailed = turbo.status !== 0;
+// Failed tasks other than tests (their failures are in the reports above).
+const failedTasks = [];
+if (existsSync(RUNS)) {
+  for (const name of readdirSync(RUNS).filter((f) => f.endsWith('.json'))) {
+    const summary = JSON.parse(readFileSync(join(RUNS, name), 'utf8'));
+    for (const task of summary.tasks ?? []) {
+      const code = task.execution?.exitCode;
+      if (task.task !== 'test' && typeof code === 'number' && code !== 0) {
+        failedTasks.push(task.taskId);
+      }
+    }
+  }
+}
+failed += failedTasks.length;
+if (failedTasks.length > 0) console.log(`\nFailed tasks: ${failedTasks.sort().join(', ')}`);
 if (turboFailed) console.log('\nA build, typecheck, lint or test task failed (see above).');
 console.log(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
 process.exit(turboFailed || failed > 0 ? 1 : 0);

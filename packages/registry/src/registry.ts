@@ -1510,12 +1510,7 @@ export class PluginRegistry {
    * hookspec): metadata, timeout, cancellation, middleware and validation
    * applied.
    */
-  call(
-    kind: string,
-    hook: string,
-    input: unknown,
-    options?: DispatchOptions,
-  ): Promise<unknown> {
+  call(kind: string, hook: string, input: unknown, options?: DispatchOptions): Promise<unknown> {
     return this.#engine.call(kind, hook, input, options);
   }
 
