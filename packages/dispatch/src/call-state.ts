@@ -13,6 +13,31 @@ export interface SharedCallState {
 }
 
 /**
+ * `watchAbort` of a shared call state: stop watching, tell a late listener
+ * at once when the state has already aborted, or keep the listener (the
+ * list is made on first use). Returns the state's list of listeners.
+ */
+export function watchState(
+  listeners: CallAbortListeners | undefined,
+  aborted: boolean,
+  reason: unknown,
+  listener: CallAbortListener,
+  on: boolean,
+): CallAbortListeners | undefined {
+  if (!on) {
+    listeners?.remove(listener);
+    return listeners;
+  }
+  if (aborted) {
+    listener.callAborted(reason);
+    return listeners;
+  }
+  const list = listeners ?? new CallAbortListeners();
+  list.add(listener);
+  return list;
+}
+
+/**
  * State shared by every plugin call of one dispatch: metadata, the abort
  * state, and which plugin runs now (for `HookTimeout.plugin`).
  *
@@ -57,16 +82,7 @@ export class CallState implements SharedCallState {
 
   /** Start or stop telling `listener` about the abort (without creating the signal). */
   watchAbort(listener: CallAbortListener, on: boolean): void {
-    if (!on) {
-      this.#listeners?.remove(listener);
-      return;
-    }
-    if (this.#aborted) {
-      listener.callAborted(this.#reason);
-      return;
-    }
-    if (this.#listeners === undefined) this.#listeners = new CallAbortListeners();
-    this.#listeners.add(listener);
+    this.#listeners = watchState(this.#listeners, this.#aborted, this.#reason, listener, on);
   }
 }
 

@@ -25,9 +25,9 @@
  * plan with `new Function` (as tapable does) was measured and did not pay.
  */
 import type { CallAbortListener, CallMetadata, Logger } from '@dagstack/plugin-api';
-import { CallAbortListeners, isStopChain, STOP_CHAIN } from '@dagstack/plugin-api';
+import { type CallAbortListeners, isStopChain, STOP_CHAIN } from '@dagstack/plugin-api';
 import type { SharedCallState } from './call-state.js';
-import { PluginCall } from './call-state.js';
+import { PluginCall, watchState } from './call-state.js';
 import { EMPTY_METADATA } from './json.js';
 import type { HookPlan, HotCall } from './plan.js';
 import { isEmpty, noResult, wrapError } from './plan.js';
@@ -338,16 +338,7 @@ class CollectRun implements SharedCallState {
 
   /** Tell `listener` about the first failure, without creating the signal. */
   watchAbort(listener: CallAbortListener, on: boolean): void {
-    if (!on) {
-      this.#listeners?.remove(listener);
-      return;
-    }
-    if (this.#failed) {
-      listener.callAborted(this.#reason);
-      return;
-    }
-    if (this.#listeners === undefined) this.#listeners = new CallAbortListeners();
-    this.#listeners.add(listener);
+    this.#listeners = watchState(this.#listeners, this.#failed, this.#reason, listener, on);
   }
 }
 
