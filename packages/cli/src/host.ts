@@ -29,6 +29,12 @@ export interface Host {
   readonly registry: PluginRegistry;
   readonly kinds: ReadonlyMap<string, KindSpec>;
   readonly logger: Logger;
+  /**
+   * Register the plugins of the folders `dirs` (relative to the CLI's working
+   * folder), of the `plugins_registry/` folder in each, and of
+   * `DAGSTACK_REMOTE_PLUGINS`. Returns how many entries were found.
+   */
+  discover(dirs: readonly string[]): Promise<number>;
   /** Stop every plugin and release the resources; never throws. */
   close(): Promise<void>;
 }
@@ -93,6 +99,16 @@ export async function createHost(options: HostOptions): Promise<Host> {
     registry,
     kinds,
     logger,
+    async discover(dirs) {
+      const roots = dirs.map((d) => resolvePath(io, d));
+      let found = (await registry.discover(roots)).entries.length;
+      // Remote entries: each folder's plugins_registry/, then the environment once.
+      for (const dir of roots) {
+        found += (await registry.discoverRemote({ dir, env: {} })).entries.length;
+      }
+      found += (await registry.discoverRemote({ cwd: io.cwd ?? process.cwd() })).entries.length;
+      return found;
+    },
     async close() {
       if (closed) return;
       closed = true;

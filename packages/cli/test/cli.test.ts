@@ -168,6 +168,43 @@ url = "http://127.0.0.1:1/mcp"
     expect(out.failures[0]?.error.code).toBe('MANIFEST_INVALID');
   });
 
+  it('also lists remote plugins: plugins_registry/ in a folder and DAGSTACK_REMOTE_PLUGINS', async () => {
+    const root = writeTree(tempDir(), {
+      ...prefix('ok', plugin({ name: 'upper', kind: 'tool', priority: 5 }, TOOL_BODY)),
+      'ok/plugins_registry/search.json': JSON.stringify({
+        plugin: {
+          schema_version: '1',
+          name: 'registry-search',
+          kind: 'search',
+          kind_api_version: '1',
+          core_version: '>=0.1.0,<1.0.0',
+          runtime: 'mcp_http',
+          mcp_http: { url: 'http://127.0.0.1:1/mcp' },
+        },
+      }),
+    });
+    const fromEnv = {
+      schema_version: '1',
+      name: 'env-search',
+      kind: 'search',
+      kind_api_version: '1',
+      core_version: '>=0.1.0,<1.0.0',
+      runtime: 'mcp_http',
+      mcp_http: { url: 'http://127.0.0.1:1/mcp' },
+    };
+    const run = await cli(['list', 'ok', '--json'], {
+      cwd: root,
+      env: { DAGSTACK_REMOTE_PLUGINS: JSON.stringify(fromEnv) },
+    });
+    expect(run.code).toBe(0);
+    const out = run.json<{ plugins: { name: string; runtime: string; source: string }[] }>();
+    expect(out.plugins.map((p) => `${p.name}:${p.runtime}`).sort()).toEqual([
+      'env-search:mcp_http',
+      'registry-search:mcp_http',
+      'upper:in_process',
+    ]);
+  });
+
   it('--setup starts and stops: ready plugins, a failing setup is unavailable with its reason', async () => {
     const root = mixedTree();
     const run = await cli(['list', 'ok', 'failing', '--setup', '--json'], { cwd: root });

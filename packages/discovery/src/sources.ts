@@ -247,7 +247,12 @@ export async function discoverRemote(
       const list = Array.isArray(parsed) ? parsed : parsed === undefined ? [] : [parsed];
       list.forEach((manifest, i) => {
         const source = `env:${REMOTE_PLUGINS_ENV}[${i}]`;
-        take(validateManifest(manifest, { source }), cwd, 'env', source);
+        // The form of a dagstack.json file ({ "plugin": { ... } }) is accepted too.
+        const table =
+          isObject(manifest) && Object.keys(manifest).length === 1 && isObject(manifest.plugin)
+            ? manifest.plugin
+            : manifest;
+        take(validateManifest(table, { source }), cwd, 'env', source);
       });
     } else {
       for (const item of value.split(delimiter).filter((p) => p.trim() !== '')) {

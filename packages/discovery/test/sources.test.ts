@@ -103,6 +103,8 @@ describe('discoverRemote', () => {
         manifestObject('a', 'tool', 'mcp_stdio'),
         manifestObject('b', 'tool', 'mcp_http'),
         { name: 'c' },
+        // The dagstack.json form, wrapped in "plugin", is read the same way.
+        { plugin: manifestObject('d', 'tool', 'mcp_http') },
       ]),
     };
     const result = await discoverRemote({ env, cwd: root });
@@ -111,6 +113,7 @@ describe('discoverRemote', () => {
     ).toEqual([
       ['a', 'env', `env:${REMOTE_PLUGINS_ENV}[0]`, root],
       ['b', 'env', `env:${REMOTE_PLUGINS_ENV}[1]`, root],
+      ['d', 'env', `env:${REMOTE_PLUGINS_ENV}[3]`, root],
     ]);
     expect(result.failures.map((f) => f.path)).toEqual([`env:${REMOTE_PLUGINS_ENV}[2]`]);
   });

@@ -37,9 +37,13 @@ import {
 } from '@dagstack/plugin-api';
 import {
   type DiscoverOptions,
+  type DiscoverPackagesOptions,
+  type DiscoverRemoteOptions,
   type DiscoveryFailure,
   type DiscoveryResult,
   discover,
+  discoverPackages,
+  discoverRemote,
 } from '@dagstack/plugin-discovery';
 import {
   type DispatchCandidate,
@@ -600,7 +604,44 @@ export class PluginRegistry {
     roots: string | readonly string[],
     options: DiscoverOptions = {},
   ): Promise<DiscoveryResult> {
-    const result = await discover(roots, { logger: this.#logger, ...options });
+    return this.#registerFound(await discover(roots, { logger: this.#logger, ...options }));
+  }
+
+  /**
+   * Register the out-of-process plugins listed outside plugin folders (the
+   * `discoverRemote` of `@dagstack/plugin-discovery`): the manifest files of
+   * `plugins_registry/` under `options.dir`, and `DAGSTACK_REMOTE_PLUGINS`,
+   * read from the registry's `env`. Only MCP runtimes qualify; an entry that
+   * would run local code is a failure, like any invalid manifest.
+   * @since 0.2.0
+   */
+  async discoverRemote(options: DiscoverRemoteOptions = {}): Promise<DiscoveryResult> {
+    return this.#registerFound(
+      await discoverRemote({
+        logger: this.#logger,
+        env: this.#options.env ?? process.env,
+        ...options,
+      }),
+    );
+  }
+
+  /**
+   * Register the plugins of the npm packages under `projectDir/node_modules`
+   * whose `package.json` declares a dagstack manifest (scoped and linked
+   * packages included).
+   * @since 0.2.0
+   */
+  async discoverPackages(
+    projectDir: string,
+    options: DiscoverPackagesOptions = {},
+  ): Promise<DiscoveryResult> {
+    return this.#registerFound(
+      await discoverPackages(projectDir, { logger: this.#logger, ...options }),
+    );
+  }
+
+  /** Register what a discovery found; its failures and refused entries are kept for status(). */
+  #registerFound(result: DiscoveryResult): DiscoveryResult {
     this.#discoveryFailures.push(...result.failures);
     const failures = [...result.failures];
     for (const entry of result.entries) {

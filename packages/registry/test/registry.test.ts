@@ -1,6 +1,6 @@
 // Registration checks, calls through the registry, context, health, config,
 // supply-chain flags and status().
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -130,6 +130,100 @@ describe('registration', () => {
       capabilities: ['subprocess', 'filesystem.write'],
       untrusted: true,
     });
+  });
+});
+
+describe('remote and package sources', () => {
+  const remoteToml = (name: string, runtime: string) =>
+    [
+      '[plugin]',
+      'schema_version = "1"',
+      `name = "${name}"`,
+      'kind = "tool"',
+      'kind_api_version = "1"',
+      'core_version = ">=0.1.0,<1.0.0"',
+      `runtime = "${runtime}"`,
+      runtime === 'mcp_http'
+        ? '[plugin.mcp_http]\nurl = "http://127.0.0.1:9/mcp"'
+        : 'entry_point = "./plugin.js#P"',
+      '',
+    ].join('\n');
+
+  it('discoverRemote registers plugins_registry/ entries and DAGSTACK_REMOTE_PLUGINS (from the registry env); local code is refused', async () => {
+    await mkdir(join(root, 'plugins_registry'));
+    await writeFile(
+      join(root, 'plugins_registry', 'search.toml'),
+      remoteToml('search', 'mcp_http'),
+    );
+    await writeFile(
+      join(root, 'plugins_registry', 'local.toml'),
+      remoteToml('local', 'in_process'),
+    );
+    const fromEnv = {
+      plugin: {
+        schema_version: '1',
+        name: 'env-search',
+        kind: 'tool',
+        kind_api_version: '1',
+        core_version: '>=0.1.0,<1.0.0',
+        runtime: 'mcp_http',
+        mcp_http: { url: 'http://127.0.0.1:9/mcp' },
+      },
+    };
+    const registry = make({ env: { DAGSTACK_REMOTE_PLUGINS: JSON.stringify(fromEnv) } });
+    const result = await registry.discoverRemote({ dir: root });
+    expect(result.entries.map((e) => e.manifest.name).sort()).toEqual(['env-search', 'search']);
+    expect(
+      registry
+        .status()
+        .map((r) => `${r.name}:${r.state}:${JSON.stringify(r.error?.details)}`)
+        .sort(),
+    ).toEqual([
+      // Registered; this registry has no mcp_http runtime, so they are unavailable with the reason.
+      'env-search:unavailable:{"requested":["mcp_http"],"available":["in_process"]}',
+      'search:unavailable:{"requested":["mcp_http"],"available":["in_process"]}',
+    ]);
+    const refused = registry.discoveryFailures();
+    expect(refused).toHaveLength(1);
+    expect(refused[0]?.path).toContain('local.toml');
+    expect(refused[0]?.error.message).toMatch(/must use the mcp_stdio or mcp_http runtime/);
+  });
+
+  it('discoverPackages registers npm packages that declare a dagstack manifest', async () => {
+    const pkg = join(root, 'node_modules', '@acme', 'dagstack-echo');
+    await mkdir(pkg, { recursive: true });
+    await writeFile(
+      join(pkg, 'package.json'),
+      JSON.stringify({
+        name: '@acme/dagstack-echo',
+        version: '1.2.3',
+        dagstack: {
+          manifest: {
+            schema_version: '1',
+            name: 'pkg-echo',
+            kind: 'tool',
+            kind_api_version: '1',
+            core_version: '>=0.1.0,<1.0.0',
+            runtime: 'in_process',
+            entry_point: './index.js#Echo',
+          },
+        },
+      }),
+    );
+    await writeFile(
+      join(pkg, 'index.js'),
+      'export class Echo { execute(input) { return { result: input.args } } }\n',
+    );
+    const registry = make();
+    registry.registerKind(TOOL);
+    const result = await registry.discoverPackages(root);
+    expect(result.entries.map((e) => e.manifest.name)).toEqual(['pkg-echo']);
+    const report = await registry.setupAll();
+    expect(report.started).toEqual(['pkg-echo']);
+    expect(await registry.call('tool', 'execute', { args: { a: 1 } })).toEqual({
+      result: { a: 1 },
+    });
+    await registry.teardownAll();
   });
 });
 

@@ -101,7 +101,7 @@ export async function callCommand(
   const show = progress(io);
   try {
     show.update('discovering plugins…');
-    await host.registry.discover(options.plugins.map((d) => resolvePath(io, d)));
+    await host.discover(options.plugins);
     const spec = host.kinds.get(kind);
     if (spec === undefined || !spec.hooks.some((h) => h.name === hook)) {
       if (options.dispatch === undefined) {

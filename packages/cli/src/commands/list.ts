@@ -1,11 +1,12 @@
 import type { PluginState } from '@dagstack/plugin-api';
-import { createHost, type HostOptions, resolvePath } from '../host.js';
+import { createHost, type HostOptions } from '../host.js';
 import { type CliIo, EXIT, errorJson, progress, table, UsageError, writeJson } from '../io.js';
 
 /** Usage of `list`. */
 export const LIST_USAGE = `dagstack-plugins list <dir>... [--setup] [--kinds <dir>]... [--json]
 
-Discovers plugin folders under each <dir> and reports them. With --setup every
+Discovers plugin folders under each <dir> (and the remote manifests of
+<dir>/plugins_registry/ and DAGSTACK_REMOTE_PLUGINS) and reports them. With --setup every
 plugin this host can run is started (dependency order) and then stopped, so the
 state column shows whether it really starts.
 Exit codes: 0 everything found (and, with --setup, started), 1 a folder failed
@@ -34,9 +35,9 @@ export async function listCommand(
   const show = progress(io);
   try {
     show.update(`discovering plugins under ${dirs.join(', ')}…`);
-    const found = await host.registry.discover(dirs.map((d) => resolvePath(io, d)));
+    const found = await host.discover(dirs);
     if (options.setup) {
-      show.update(`starting ${found.entries.length} plugin(s)…`);
+      show.update(`starting ${found} plugin(s)…`);
       await host.registry.setupAll();
     }
     const manifests = new Map(host.registry.listManifests().map((m) => [`${m.kind}/${m.name}`, m]));

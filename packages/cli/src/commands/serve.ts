@@ -4,7 +4,7 @@ import { createRegistryServer, type ServedRegistry } from '@dagstack/plugin-mcp-
 import { serveMcpHttp } from '@dagstack/plugin-runtime-mcp-http';
 import { guardStdout } from '@dagstack/plugin-runtime-mcp-stdio';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { createHost, type Host, type HostOptions, resolvePath } from '../host.js';
+import { createHost, type Host, type HostOptions } from '../host.js';
 import { type CliIo, EXIT, UsageError, writeJson } from '../io.js';
 
 /** Usage of `serve`. */
@@ -71,7 +71,7 @@ export async function serveCommand(
   const stdin = options.stdin ?? process.stdin;
   const host = await createHost({ io, ...options });
   try {
-    await host.registry.discover(dirs.map((d) => resolvePath(io, d)));
+    await host.discover(dirs);
     const report = await host.registry.setupAll();
     for (const { plugin, error } of report.unavailable) {
       io.stderr.write(`serve: ${plugin} is unavailable: ${error.message}\n`);
@@ -128,7 +128,7 @@ async function serveHttp(
   }
   const host_ = await createHost({ io, ...options });
   try {
-    await host_.registry.discover(dirs.map((d) => resolvePath(io, d)));
+    await host_.discover(dirs);
     const report = await host_.registry.setupAll();
     for (const { plugin, error } of report.unavailable) {
       io.stderr.write(`serve: ${plugin} is unavailable: ${error.message}\n`);
