@@ -206,8 +206,11 @@ export interface AmbiguousPluginOptions extends PluginErrorOptions {
   kind: string;
   /** Plugin names (or, for `duplicate_name`, the manifest paths declaring the name). */
   candidates: readonly string[];
-  /** Why the choice is ambiguous. */
-  reason: 'duplicate_name' | 'equal_priority' | 'multiple_fallbacks';
+  /**
+   * Why the choice is ambiguous. `one_per_runtime` (since 0.2.0): the kind's
+   * hookspec allows one plugin per runtime (`singleton_per_runtime`).
+   */
+  reason: 'duplicate_name' | 'equal_priority' | 'multiple_fallbacks' | 'one_per_runtime';
 }
 
 /**
@@ -235,6 +238,10 @@ export class AmbiguousPlugin extends PluginRegistryError {
       multiple_fallbacks: [
         `plugins ${names} all declare fallback = true`,
         'keep fallback = true on exactly one plugin of the kind',
+      ],
+      one_per_runtime: [
+        `plugins ${names} are of kind "${options.kind}", whose hookspec allows one plugin per runtime (singleton_per_runtime)`,
+        `set ${env}=<plugin name> to start that one only, or remove the others`,
       ],
     }[options.reason];
     super(text[0] as string, { hint: text[1], ...options });

@@ -3,6 +3,7 @@ import {
   type CallAbortListener,
   CallAbortListeners,
   type CallMetadata,
+  envKindSuffix,
   type HealthStatus,
   type HookCall,
   HookCancelled,
@@ -829,6 +830,48 @@ export class PluginRegistry {
    * starting anything, on a dependency cycle or an ambiguity that makes
    * dispatch impossible (singleton tie, two fallbacks).
    */
+  /**
+   * Kinds whose hookspec says `singleton_per_runtime` (the orchestrator): at
+   * most one of their plugins runs. `DAGSTACK_ACTIVE_<KIND>` names it and the
+   * others become `unavailable` with the reason; without it, several
+   * candidates stop the start with {@link AmbiguousPlugin}.
+   */
+  #onePerRuntime(startable: readonly PluginRecord[], failedKeys: Set<string>): void {
+    for (const [kind, spec] of this.#kinds) {
+      if (spec.constraints?.singleton_per_runtime !== true) continue;
+      const running = [...this.#records.values()].filter(
+        (r) => r.manifest.kind === kind && (r.state === 'ready' || r.state === 'degraded'),
+      );
+      const starting = startable.filter((r) => r.manifest.kind === kind && !failedKeys.has(r.key));
+      const all = [...running, ...starting];
+      if (all.length <= 1) continue;
+      const names = all.map((r) => r.manifest.name).sort();
+      // One already runs: it stays the one. Otherwise the environment must choose.
+      let chosen = running[0]?.manifest.name;
+      if (chosen === undefined) {
+        const env = this.#options.env ?? process.env;
+        chosen = env[`DAGSTACK_ACTIVE_${envKindSuffix(kind)}`];
+        if (chosen === undefined || !names.includes(chosen)) {
+          throw new AmbiguousPlugin({ kind, candidates: names, reason: 'one_per_runtime' });
+        }
+      }
+      for (const record of starting) {
+        if (record.manifest.name === chosen) continue;
+        this.#setState(
+          record,
+          'unavailable',
+          new AmbiguousPlugin({
+            kind,
+            plugin: record.manifest.name,
+            candidates: names,
+            reason: 'one_per_runtime',
+          }),
+        );
+        failedKeys.add(record.key);
+      }
+    }
+  }
+
   async setupAll(options: SetupOptions = {}): Promise<SetupReport> {
     this.#metadata = deepFreeze(structuredClone(options.metadata ?? {})) as CallMetadata;
     if (options.resources !== undefined)
@@ -884,6 +927,7 @@ export class PluginRegistry {
         }
       }
     }
+    this.#onePerRuntime(startable, failedKeys);
     const toStart = startable.filter((r) => !failedKeys.has(r.key));
 
     // Start-time checks that stop the start (ADR-0002 §Conflict resolution).

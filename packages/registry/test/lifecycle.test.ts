@@ -267,6 +267,51 @@ describe('failures during start', () => {
   });
 });
 
+describe('one plugin per runtime (singleton_per_runtime)', () => {
+  const ONE_PER_RUNTIME: KindSpec = {
+    ...TOOL,
+    constraints: { singleton_per_runtime: true },
+  };
+
+  it('refuses to start two plugins of such a kind, naming them and the variable that chooses', async () => {
+    const { registry, journal } = await setup(
+      [{ name: 'alpha' }, { name: 'beta' }],
+      {},
+      {
+        spec: ONE_PER_RUNTIME,
+      },
+    );
+    const error = await registry.setupAll().catch((e: unknown) => e);
+    expect(isAmbiguousPlugin(error)).toBe(true);
+    expect(error).toMatchObject({ reason: 'one_per_runtime', candidates: ['alpha', 'beta'] });
+    expect((error as Error).message).toContain('one plugin per runtime');
+    expect((error as { hint?: string }).hint).toContain('DAGSTACK_ACTIVE_TOOL');
+    expect(journal).toEqual([]); // nothing started
+  });
+
+  it('DAGSTACK_ACTIVE_<KIND> starts the named one; the other is unavailable with the reason', async () => {
+    const { registry, journal } = await setup(
+      [{ name: 'alpha' }, { name: 'beta' }],
+      {},
+      {
+        spec: ONE_PER_RUNTIME,
+        env: { DAGSTACK_ACTIVE_TOOL: 'beta' },
+      },
+    );
+    const report = await registry.setupAll();
+    expect(report.started).toEqual(['beta']);
+    expect(states(registry)).toEqual({ alpha: 'unavailable', beta: 'ready' });
+    const alpha = registry.status().find((r) => r.name === 'alpha');
+    expect(alpha?.error?.details).toMatchObject({ reason: 'one_per_runtime' });
+    expect(journal).not.toContain('setup:alpha');
+  });
+
+  it('one plugin of such a kind starts as usual', async () => {
+    const { registry } = await setup([{ name: 'alpha' }], {}, { spec: ONE_PER_RUNTIME });
+    expect((await registry.setupAll()).started).toEqual(['alpha']);
+  });
+});
+
 describe('teardown', () => {
   it('marks a hanging teardown leaked, continues with the next ones, and aggregates errors', async () => {
     const { registry, journal } = await setup(
