@@ -44,6 +44,7 @@ const turbo = spawnSync(
     'typecheck',
     'lint',
     'lint:root',
+    'docs:check',
     'test',
     '--continue',
     '--concurrency=3',

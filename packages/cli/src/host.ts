@@ -19,6 +19,7 @@ export interface HostOptions {
   readonly io: CliIo;
   /** Folders of kind YAMLs (`--kinds`), searched recursively for `*.yaml`. */
   readonly kindDirs?: readonly string[];
+  /** Lowest level of the JSON log lines written to stderr (`--log-level`). @default "error" */
   readonly logLevel?: LogLevel;
   /** Runtime adapters besides the in-process one. @default the mcp_stdio and mcp_http runtimes */
   readonly runtimes?: readonly RuntimeAdapter[];

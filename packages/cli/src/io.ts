@@ -6,8 +6,20 @@ import { isPluginRegistryError } from '@dagstack/plugin-api';
  * @since 0.1.0
  */
 export interface CliIo {
-  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
-  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
+  /** Where results go (tables, JSON). */
+  readonly stdout: {
+    /** Write text as is. */
+    write(text: string): unknown;
+    /** Whether the stream is a terminal. */
+    readonly isTTY?: boolean;
+  };
+  /** Where errors, logs and progress lines go. */
+  readonly stderr: {
+    /** Write text as is. */
+    write(text: string): unknown;
+    /** Whether the stream is a terminal; progress lines are shown only when it is. */
+    readonly isTTY?: boolean;
+  };
   /** Relative paths are resolved against it. @default process.cwd() */
   readonly cwd?: string;
   /** Environment for `DAGSTACK_ACTIVE_<KIND>`, `--token-env`, ... @default process.env */
@@ -15,7 +27,14 @@ export interface CliIo {
 }
 
 /** Exit codes the CLI promises: scripts rely on them. @since 0.1.0 */
-export const EXIT: { readonly ok: 0; readonly failed: 1; readonly usage: 2 } = Object.freeze({
+export const EXIT: {
+  /** Success. */
+  readonly ok: 0;
+  /** The operation failed (invalid manifest, plugin that did not start, failed call, ...). */
+  readonly failed: 1;
+  /** Usage error: unknown command or flag, missing argument, malformed value. */
+  readonly usage: 2;
+} = Object.freeze({
   ok: 0,
   failed: 1,
   usage: 2,

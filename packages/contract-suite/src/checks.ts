@@ -52,7 +52,9 @@ export const ALL_CHECKS: readonly CheckId[] = Object.freeze([
 
 /** What each check verifies, where the spec says so, and the error class it reports. */
 export interface CheckInfo {
+  /** Short human-readable description of what the check verifies. */
   readonly title: string;
+  /** The invariant the check verifies, with its place in the spec (ADR and section). */
   readonly invariant: string;
   /** The error classes a failure of this check carries, as the spec names them. */
   readonly errorClasses: readonly string[];

@@ -22,7 +22,9 @@ export interface StdioPurityViolationOptions extends PluginErrorOptions {
  */
 export class StdioPurityViolation extends PluginRegistryError {
   static override readonly code: string = 'STDIO_PURITY_VIOLATION';
+  /** Byte offset of the first non-protocol byte in the plugin's stdout. */
   readonly offset: number;
+  /** The offending bytes (at most 200), as text. */
   readonly text: string;
 
   constructor(options: StdioPurityViolationOptions) {
@@ -44,10 +46,13 @@ export class StdioPurityViolation extends PluginRegistryError {
 
 /** @since 0.1.0 */
 export interface UnexpectedOutputOptions extends PluginErrorOptions {
+  /** Name of the hook whose output did not match. */
   hook: string;
   /** JSON pointer of the first difference. */
   pointer: string;
+  /** What the sample expects at `pointer`. */
   expected: unknown;
+  /** What the hook returned at `pointer`. */
   actual: unknown;
 }
 
@@ -57,9 +62,13 @@ export interface UnexpectedOutputOptions extends PluginErrorOptions {
  */
 export class UnexpectedOutput extends PluginRegistryError {
   static override readonly code: string = 'UNEXPECTED_OUTPUT';
+  /** Name of the hook whose output did not match. */
   readonly hook: string;
+  /** JSON pointer of the first difference; empty for the root. */
   readonly pointer: string;
+  /** What the sample expects at `pointer`. */
   readonly expected: unknown;
+  /** What the hook returned at `pointer`. */
   readonly actual: unknown;
 
   constructor(options: UnexpectedOutputOptions) {

@@ -73,8 +73,11 @@ export interface ContractSuiteOptions {
   readonly logger?: Logger;
   /** Time limits (ms) of the forked hosts, one fallback case, and the stdio session. */
   readonly timeouts?: {
+    /** Time limit of a forked host, in ms. @default 30000 (60000 for the fallback run) */
     readonly forkMs?: number;
+    /** Time limit of one fallback edge case in a forked host, in ms. @default 10000 */
     readonly fallbackCaseMs?: number;
+    /** Time limit of the `mcp_stdio` session, in ms. @default 10000 */
     readonly stdioMs?: number;
   };
 }
@@ -87,11 +90,13 @@ export type CheckStatus = 'pass' | 'fail' | 'skipped';
  * @since 0.1.0
  */
 export interface ContractFailure {
+  /** The check that found the violation. */
   readonly check: CheckId;
   /** The error class as the spec names it (`LeakDetected`, `SerializationError`, ...). */
   readonly errorClass: string;
   /** Stable code of the class (`LEAK_DETECTED`, ...). */
   readonly code: string;
+  /** What went wrong, in plain text. */
   readonly message: string;
   /** The hook involved, when one is. */
   readonly hook?: string;
@@ -112,16 +117,21 @@ export interface ContractFailure {
  * @since 0.1.0
  */
 export interface CheckResult {
+  /** The check's identifier. */
   readonly id: CheckId;
+  /** Short human-readable description of the check. */
   readonly title: string;
   /** The invariant it verifies, with its place in the spec. */
   readonly invariant: string;
+  /** Whether the check passed, failed or was skipped. */
   readonly status: CheckStatus;
   /** Why the check was skipped. */
   readonly reason?: string;
+  /** The violations the check found; empty when it passed or was skipped. */
   readonly failures: readonly ContractFailure[];
   /** What the check could not look at, and other remarks. */
   readonly notes: readonly string[];
+  /** How long the check took, in milliseconds. */
   readonly durationMs: number;
 }
 
@@ -136,9 +146,11 @@ export interface ContractReport {
   readonly plugin: string | undefined;
   /** The manifest file, or `inline`. */
   readonly source: string | undefined;
+  /** The result of every selected check, in {@link ALL_CHECKS} order. */
   readonly checks: readonly CheckResult[];
   /** Every failure of every check. */
   readonly failures: readonly ContractFailure[];
+  /** How long the whole run took, in milliseconds. */
   readonly durationMs: number;
   /** The result of one check. */
   check(id: CheckId): CheckResult | undefined;

@@ -31,9 +31,11 @@ export type DiscoverySource = 'directory' | 'package' | 'registry-file' | 'env';
  * @since 0.1.0
  */
 export interface DiscoveryEntry {
+  /** The plugin's validated, normalised manifest. */
   readonly manifest: PluginManifest;
   /** The plugin folder (real path): entry points and relative commands resolve against it. */
   readonly dir: string;
+  /** How the plugin was found. */
   readonly source: DiscoverySource;
   /** Manifest warnings and discovery notes (shadowed files, aliases through links). */
   readonly warnings: readonly ManifestProblem[];
@@ -44,7 +46,9 @@ export interface DiscoveryEntry {
  * @since 0.1.0
  */
 export interface DiscoveryFailure {
+  /** The folder or manifest file that failed. */
   readonly path: string;
+  /** Why it failed (a `DiscoveryError`, `ManifestInvalid`, `AmbiguousPlugin`, ...). */
   readonly error: PluginRegistryError;
 }
 
@@ -99,7 +103,9 @@ export interface DiscoverOptions {
   concurrency?: number;
   /** Deepest folder level searched below a root. @default 32 */
   maxDepth?: number;
+  /** Aborts the pass; the returned promise then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Receives a warning per failure and a debug summary. @default NOOP_LOGGER */
   logger?: Logger;
 }
 

@@ -27,6 +27,7 @@ export interface DiscoverPackagesOptions {
   nodeModules?: string;
   /** package.json files read at once. @default 16 */
   concurrency?: number;
+  /** Receives a warning per failure. @default NOOP_LOGGER */
   logger?: Logger;
 }
 
@@ -144,6 +145,7 @@ export interface DiscoverRemoteOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Base for relative paths in the environment variable. @default process.cwd() */
   cwd?: string;
+  /** Receives a warning per failure. @default NOOP_LOGGER */
   logger?: Logger;
 }
 

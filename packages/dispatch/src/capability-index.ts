@@ -2,9 +2,13 @@ import type { CapabilitySelector, DispatchCandidate } from './types.js';
 
 /** A selector with every field normalised; `undefined` fields are not asked for. */
 export interface NormalizedSelector {
+  /** Extension, lower-cased with a leading dot (`.py`). */
   readonly extension: string | undefined;
+  /** Language, lower-cased. */
   readonly language: string | undefined;
+  /** MIME type, lower-cased, without parameters. */
   readonly mimeType: string | undefined;
+  /** Capability tags that must all be declared; empty when none are asked for. */
   readonly capabilities: readonly string[];
 }
 

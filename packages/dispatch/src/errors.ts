@@ -7,6 +7,7 @@ import { isPluginError, PluginRegistryError } from '@dagstack/plugin-api';
  */
 export interface HookValidationErrorOptions extends PluginErrorOptions {
   readonly kind: string;
+  /** The hook whose input or output failed validation. */
   readonly hook: string;
   /** `input`: what the caller (or middleware) passed; `output`: what the plugin returned. */
   readonly direction: 'input' | 'output';
@@ -25,10 +26,13 @@ export interface HookValidationErrorOptions extends PluginErrorOptions {
  */
 export class HookValidationError extends PluginRegistryError {
   static override readonly code: string = 'HOOK_VALIDATION_ERROR';
+  /** The hook whose input or output failed validation. */
   readonly hook: string;
+  /** `input`: what the caller (or middleware) passed; `output`: what the plugin returned. */
   readonly direction: 'input' | 'output';
   /** Pointer of the first problem (`""` is the whole value). */
   readonly pointer: string;
+  /** What failed, each with a JSON pointer into the value. */
   readonly problems: readonly ManifestProblem[];
 
   constructor(options: HookValidationErrorOptions) {

@@ -3,7 +3,9 @@ import { SerializationError } from '@dagstack/plugin-api';
 
 /** Where a value stops being plain JSON. */
 export interface JsonProblem {
+  /** JSON pointer of the offending value (`""` is the whole value). */
   readonly pointer: string;
+  /** Why the value is not plain JSON. */
   readonly message: string;
 }
 

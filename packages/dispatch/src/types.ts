@@ -73,7 +73,9 @@ export interface Middleware {
 export interface CapabilitySelector {
   /** `.py`, `py` or `PY` all mean `.py`. */
   readonly extension?: string;
+  /** A language the plugin's manifest `supports_languages` must list (case-insensitive). */
   readonly language?: string;
+  /** A MIME type the plugin's manifest `supports_mime_types` must list, or match with `type/*`. */
   readonly mimeType?: string;
   /** Tags the plugin's manifest `capabilities` must all contain. */
   readonly capabilities?: readonly string[];
@@ -189,7 +191,9 @@ export interface DispatchEngineOptions {
  * @since 0.1.0
  */
 export interface CollectEntry<TValue = unknown> {
+  /** Name of the plugin that returned the value. */
   readonly plugin: string;
+  /** The value the plugin returned. */
   readonly value: TValue;
 }
 
@@ -199,7 +203,9 @@ export interface CollectEntry<TValue = unknown> {
  * @since 0.1.0
  */
 export interface BestEffortResult<TValue = unknown> {
+  /** The values of the plugins that succeeded, in dispatch order. */
   readonly results: readonly CollectEntry<TValue>[];
+  /** The failures of the other plugins; `undefined` when none failed. */
   readonly errors: BroadcastErrors | undefined;
 }
 

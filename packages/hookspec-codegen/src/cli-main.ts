@@ -8,8 +8,16 @@ import { formatProblem, type HookspecProblem } from './problems.js';
  * @since 0.1.0
  */
 export interface CliIo {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
+  /** Receives the usage text and progress reports. */
+  readonly stdout: {
+    /** Write `text` as given (it carries its own line endings). */
+    write(text: string): unknown;
+  };
+  /** Receives problems, stale-file reports and usage errors. */
+  readonly stderr: {
+    /** Write `text` as given (it carries its own line endings). */
+    write(text: string): unknown;
+  };
   /** Paths are printed relative to it. @default process.cwd() */
   readonly cwd?: string;
 }

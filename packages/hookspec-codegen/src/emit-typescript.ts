@@ -46,10 +46,33 @@ function payloadName(plan: NamePlan, hook: string, role: 'input' | 'output'): st
   return plan.payloads.find((p) => p.hook === hook && p.role === role)?.name;
 }
 
-/** A `readonly` object type literal, one member per line. */
-function recordType(entries: readonly [string, string][]): string {
+/** What the constraints the hookspec schema knows mean, one line each. */
+const CONSTRAINT_NOTES: Readonly<Record<string, string>> = {
+  in_process_only: 'When true, plugins of the kind run only in the host process (no MCP runtime).',
+  singleton_per_runtime: 'When true, at most one plugin of the kind is active in a runtime.',
+};
+
+/**
+ * A `readonly` object type literal, one member per line, each member under
+ * its one-line JSDoc: entries are `[key, type, doc]`.
+ */
+function recordType(entries: readonly [string, string, string][]): string {
   if (entries.length === 0) return 'Readonly<Record<string, never>>';
-  return `{\n${entries.map(([k, v]) => `  readonly ${k}: ${v};`).join('\n')}\n}`;
+  const members = entries.flatMap(([k, v, doc]) => [
+    ...jsdoc([doc], '  '),
+    `  readonly ${k}: ${v};`,
+  ]);
+  return `{\n${members.join('\n')}\n}`;
+}
+
+/**
+ * The first sentence of a hook's description, keeping the author's line
+ * breaks, or undefined when there is no description.
+ */
+function firstSentence(description: string | undefined): string | undefined {
+  const text = description?.trim();
+  if (text === undefined || text === '') return undefined;
+  return /^[\s\S]*?[.!?](?=\s|$)/.exec(text)?.[0] ?? text;
 }
 
 function constDeclaration(name: string, type: string, value: unknown): string[] {
@@ -116,7 +139,13 @@ export function emitTypeScript(spec: LoadedHookspec, plan: NamePlan): string {
   lines.push(
     ...constDeclaration(
       'HOOK_DISPATCH',
-      recordType(spec.hooks.map((h) => [h.name, quote(h.dispatch)])),
+      recordType(
+        spec.hooks.map((h) => [
+          h.name,
+          quote(h.dispatch),
+          `\`${h.dispatch}\` — ${DISPATCH_NOTES[h.dispatch] ?? ''}.`,
+        ]),
+      ),
       Object.fromEntries(spec.hooks.map((h) => [h.name, h.dispatch])),
     ),
     '',
@@ -125,7 +154,15 @@ export function emitTypeScript(spec: LoadedHookspec, plan: NamePlan): string {
   lines.push(
     ...constDeclaration(
       'HOOK_MCP_EXPOSED',
-      recordType(spec.hooks.map((h) => [h.name, String(h.mcp_exposed)])),
+      recordType(
+        spec.hooks.map((h) => [
+          h.name,
+          String(h.mcp_exposed),
+          h.mcp_exposed
+            ? `MCP tool name: \`${h.mcp_tool_name_template}\`.`
+            : 'Not exposed over MCP.',
+        ]),
+      ),
       Object.fromEntries(spec.hooks.map((h) => [h.name, h.mcp_exposed])),
     ),
     '',
@@ -136,7 +173,11 @@ export function emitTypeScript(spec: LoadedHookspec, plan: NamePlan): string {
     ...constDeclaration(
       'KIND_CONSTRAINTS',
       recordType(
-        constraints.map(([k, v]) => [k, typeof v === 'string' ? quote(v) : JSON.stringify(v)]),
+        constraints.map(([k, v]) => [
+          k,
+          typeof v === 'string' ? quote(v) : JSON.stringify(v),
+          CONSTRAINT_NOTES[k] ?? 'Kind-specific constraint, passed through as declared.',
+        ]),
       ),
       spec.constraints,
     ),
@@ -177,15 +218,22 @@ export function emitTypeScript(spec: LoadedHookspec, plan: NamePlan): string {
   lines.push('export type HookTypes = {');
   for (const hook of spec.hooks) {
     const out = payloadName(plan, hook.name, 'output') ?? 'void';
-    const flat = `  ${hook.name}: { input: ${inputOf(hook)}; output: ${out} };`;
-    if (flat.length <= LINE_WIDTH) lines.push(flat);
-    else
-      lines.push(
-        `  ${hook.name}: {`,
-        `    input: ${inputOf(hook)};`,
-        `    output: ${out};`,
-        '  };',
-      );
+    lines.push(
+      ...jsdoc([firstSentence(hook.description) ?? `Payload types of \`${hook.name}\`.`], '  '),
+      `  ${hook.name}: {`,
+      ...jsdoc([`Input payload of \`${hook.name}\`.`], '    '),
+      `    input: ${inputOf(hook)};`,
+      ...jsdoc(
+        [
+          out === 'void'
+            ? `\`${hook.name}\` returns nothing.`
+            : `Output payload of \`${hook.name}\`.`,
+        ],
+        '    ',
+      ),
+      `    output: ${out};`,
+      '  };',
+    );
   }
   lines.push('};', '');
 

@@ -16,7 +16,9 @@ import type { HookspecProblem } from './problems.js';
  * @since 0.1.0
  */
 export interface GeneratedFile {
+  /** Path relative to the target's output folder, such as `kinds/tool/v1.ts`. */
   readonly path: string;
+  /** The file's full text (LF line endings, final newline). */
   readonly content: string;
   /** `code` goes to `out`, `docs` (OpenRPC, Markdown) to `docsOut`. */
   readonly target: 'code' | 'docs';
@@ -27,8 +29,11 @@ export interface GeneratedFile {
  * @since 0.1.0
  */
 export interface GeneratedKind {
+  /** The kind's name, from the hookspec. */
   readonly kind: string;
+  /** The kind's API version (SemVer), from the hookspec. */
   readonly kind_api_version: string;
+  /** The TypeScript module, then the OpenRPC and Markdown files. */
   readonly files: readonly GeneratedFile[];
 }
 
@@ -76,6 +81,7 @@ export interface OutputOptions {
 export interface PlannedFile {
   /** Absolute path. */
   readonly file: string;
+  /** The text to write there. */
   readonly content: string;
 }
 
@@ -84,9 +90,11 @@ export interface PlannedFile {
  * @since 0.1.0
  */
 export interface PlanResult {
+  /** False when any hookspec has an error (then `files` is empty). */
   readonly ok: boolean;
   /** Errors (when not ok) and warnings. */
   readonly problems: readonly HookspecProblem[];
+  /** Every file to generate, at its absolute destination path. */
   readonly files: readonly PlannedFile[];
 }
 
@@ -168,7 +176,9 @@ async function findExtra(options: OutputOptions, expected: ReadonlySet<string>):
  * @since 0.1.0
  */
 export interface GenerateResult {
+  /** False when a hookspec is invalid; nothing is written then. */
   readonly ok: boolean;
+  /** Errors (when not ok) and warnings. */
   readonly problems: readonly HookspecProblem[];
   /** Absolute paths written because they were missing or different. */
   readonly written: readonly string[];
@@ -213,10 +223,13 @@ export async function generate(
  * @since 0.1.0
  */
 export interface StaleFile {
+  /** Absolute path. */
   readonly file: string;
   /** First line (1-based) that differs. */
   readonly line: number;
+  /** That line as it would be generated; `undefined` when the file on disk is longer. */
   readonly expected: string | undefined;
+  /** That line as it is on disk; `undefined` when the file on disk is shorter. */
   readonly actual: string | undefined;
 }
 
@@ -227,10 +240,15 @@ export interface StaleFile {
 export interface CheckResult {
   /** True when the hookspecs are valid and every file is up to date. */
   readonly ok: boolean;
+  /** Errors (when the hookspecs are invalid) and warnings. */
   readonly problems: readonly HookspecProblem[];
+  /** Absolute paths whose content matches. */
   readonly upToDate: readonly string[];
+  /** Files on disk whose content differs, with their first difference. */
   readonly stale: readonly StaleFile[];
+  /** Absolute paths that would be generated but do not exist. */
   readonly missing: readonly string[];
+  /** Generated files on disk this run does not produce. */
   readonly extra: readonly string[];
 }
 

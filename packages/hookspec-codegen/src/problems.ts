@@ -26,6 +26,7 @@ export interface HookspecProblem {
  * @since 0.1.0
  */
 export interface HookspecInvalidOptions extends PluginErrorOptions {
+  /** Every problem found, errors and warnings; the errors make up the message. */
   readonly problems: readonly HookspecProblem[];
 }
 

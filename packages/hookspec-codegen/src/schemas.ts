@@ -27,7 +27,9 @@ export interface SchemaDocument {
  * @since 0.1.0
  */
 export interface SchemaLocation {
+  /** Absolute path of the schema file. */
   readonly file: string;
+  /** JSON pointer into the file; `''` is the whole document. */
   readonly pointer: string;
 }
 
@@ -58,6 +60,7 @@ export function nodeAtPointer(json: unknown, pointer: string): unknown {
  * absolute URIs naming a loaded file); fragments are JSON pointers.
  */
 export class SchemaSet {
+  /** The loaded files, by absolute path. */
   readonly documents: ReadonlyMap<string, SchemaDocument>;
   readonly #byId: ReadonlyMap<string, string>;
 

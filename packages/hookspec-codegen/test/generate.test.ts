@@ -94,8 +94,20 @@ describe('the TypeScript module', () => {
     expect(ts).toContain("export const KIND_API_VERSION: '2.1.0-rc.1' = '2.1.0-rc.1';");
     expect(ts).toContain('export const KIND_SPEC: KindSpec = {');
     expect(ts).toMatch(
-      /export const HOOK_DISPATCH: \{\n {2}readonly describe: 'broadcast_collect';/,
+      /export const HOOK_DISPATCH: \{\n {2}\/\*\* `broadcast_collect` — [^\n]* \*\/\n {2}readonly describe: 'broadcast_collect';/,
     );
+    // Every member of the per-hook constants and of HookTypes carries a one-line JSDoc.
+    expect(ts).toContain(
+      '  /** MCP tool name: `{kind}.{plugin}.{hook}`. */\n  readonly describe: true;',
+    );
+    expect(ts).toContain('  /** Not exposed over MCP. */\n  readonly transform: false;');
+    expect(ts).toContain(
+      '  /** Kind-specific constraint, passed through as declared. */\n  readonly max_plugins: 3;',
+    );
+    expect(ts).toContain(
+      '  /** Everything at once. */\n  describe: {\n    /** Input payload of `describe`. */\n    input: DescribeInput;',
+    );
+    expect(ts).toContain('    /** `notify` returns nothing. */\n    output: void;');
     expect(ts).toContain('export interface SampleKindPlugin extends Plugin {');
     expect(ts).toContain(
       "import type { HookCall, KindSpec, Plugin, StopChain, StopChainWith } from '@dagstack/plugin-api';",

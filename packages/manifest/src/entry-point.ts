@@ -13,6 +13,7 @@ export type EntryPointStyle = 'module' | 'path' | 'package';
 
 /** A parsed `entry_point`. @since 0.1.0 */
 export interface EntryPoint {
+  /** Which of the three forms the `entry_point` is written in. */
   readonly style: EntryPointStyle;
   /** Module name, relative path or package specifier. */
   readonly specifier: string;
@@ -22,8 +23,18 @@ export interface EntryPoint {
 
 /** Result of {@link parseEntryPoint}. @since 0.1.0 */
 export type EntryPointResult =
-  | { readonly ok: true; readonly entryPoint: EntryPoint }
-  | { readonly ok: false; readonly message: string };
+  | {
+      /** The value parsed. */
+      readonly ok: true;
+      /** The parsed entry point. */
+      readonly entryPoint: EntryPoint;
+    }
+  | {
+      /** The value is not a valid entry point. */
+      readonly ok: false;
+      /** What is wrong with the value. */
+      readonly message: string;
+    };
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 const PACKAGE = /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(\/[\w.-]+)*$/;

@@ -237,9 +237,15 @@ async function declaresManifest(path: string): Promise<boolean> {
  * precedence. Returns the winner and the manifest files it shadows.
  * @since 0.1.0
  */
-export async function findManifestFile(
-  dir: string,
-): Promise<{ path: string; shadowed: string[] } | undefined> {
+export async function findManifestFile(dir: string): Promise<
+  | {
+      /** The manifest file that takes precedence. */
+      path: string;
+      /** The other manifest files of the folder, ignored because of it. */
+      shadowed: string[];
+    }
+  | undefined
+> {
   const present: string[] = [];
   // One readdir instead of a failing stat per candidate name: discovery calls
   // this for every folder of the tree, most of which hold none of the names.

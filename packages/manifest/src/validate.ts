@@ -26,13 +26,19 @@ import { parseVersionSpec } from './version-spec.js';
  */
 export type ManifestResult =
   | {
+      /** The manifest is valid. */
       readonly ok: true;
+      /** The canonical (normalised) manifest. */
       readonly manifest: PluginManifest;
+      /** Non-fatal findings (defaults assumed, ignored or unknown fields, ...). */
       readonly warnings: readonly ManifestProblem[];
     }
   | {
+      /** The manifest is invalid. */
       readonly ok: false;
+      /** Every error found, each with a JSON pointer. */
       readonly problems: readonly ManifestProblem[];
+      /** Non-fatal findings, reported alongside the errors. */
       readonly warnings: readonly ManifestProblem[];
       /** The file (or `inline`) the problems are about. */
       readonly source: string;

@@ -241,8 +241,18 @@ export interface ParsedVersionSpec {
 
 /** The outcome of {@link parseVersionSpec}: a parsed spec, or a message saying what is wrong. */
 export type VersionSpecResult =
-  | { readonly ok: true; readonly spec: ParsedVersionSpec }
-  | { readonly ok: false; readonly message: string };
+  | {
+      /** The specifier parsed. */
+      readonly ok: true;
+      /** The parsed specifier. */
+      readonly spec: ParsedVersionSpec;
+    }
+  | {
+      /** The specifier is invalid. */
+      readonly ok: false;
+      /** What is wrong with the specifier. */
+      readonly message: string;
+    };
 
 type Operator = '===' | '~=' | '==' | '!=' | '<=' | '>=' | '<' | '>';
 

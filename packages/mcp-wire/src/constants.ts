@@ -40,8 +40,11 @@ export const META_KEYS = {
  * @since 0.1.0
  */
 export const METHODS = {
+  /** Sends the manifest, config and resources once after the handshake and after every restart. */
   setup: 'dagstack/setup',
+  /** Asks the plugin to release what it holds; the result says whether it did. */
   teardown: 'dagstack/teardown',
+  /** Asks the plugin for its health status (`ok`, `degraded` or `failing`). */
   health: 'dagstack/health',
 } as const;
 
@@ -73,10 +76,16 @@ export const NO_TIMEOUT_MS = 2_147_483_647;
 
 /** What the dagstack capability of a plugin server holds (docs/wire.md §2). @since 0.1.0 */
 export interface ServerCapability {
+  /** Wire version the server speaks; only its major part must match the host's. */
   readonly wire_version: string;
+  /** The plugin's name; must equal the manifest's `name`. */
   readonly plugin: string;
+  /** The plugin's kind; must equal the manifest's `kind`. */
   readonly kind: string;
+  /** Kind API version the server implements, when it says; its major must match the host's. */
   readonly kind_api_version?: string;
+  /** Hooks the plugin implements (snake_case), whether or not they are MCP tools. */
   readonly hooks: readonly string[];
+  /** Extension requests the server answers; a missing one means the host uses its fallback. */
   readonly extensions: readonly WireExtension[];
 }

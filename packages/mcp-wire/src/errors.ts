@@ -16,19 +16,29 @@ import type { WireMeta } from './metadata.js';
  * @since 0.1.0
  */
 export interface WireError {
+  /** The error's class name (`error.name`). */
   readonly name: string;
+  /** The error's string `code`, when it has one (dagstack errors always do). */
   readonly code?: string;
+  /** The error's message. */
   readonly message: string;
+  /** Name of the plugin whose hook threw. */
   readonly plugin?: string;
+  /** Kind of that plugin. */
   readonly kind?: string;
+  /** Hook that threw. */
   readonly hook?: string;
+  /** Structured fields of a dagstack error, as a JSON object. */
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
 /** Where an error happened. */
 export interface ErrorSite {
+  /** Name of the plugin. */
   readonly plugin: string;
+  /** Kind of the plugin. */
   readonly kind: string;
+  /** Hook being called. */
   readonly hook: string;
 }
 
@@ -72,8 +82,16 @@ function jsonSafe(value: Readonly<Record<string, unknown>>): Record<string, unkn
  * @since 0.1.0
  */
 export function toolErrorResult(error: WireError): {
+  /** Always `true`: marks the result as a tool error. */
   isError: true;
-  content: { type: 'text'; text: string }[];
+  /** One text block reading `<name>: <message>`, for plain MCP clients. */
+  content: {
+    /** Always `text`. */
+    type: 'text';
+    /** The error as `<name>: <message>`. */
+    text: string;
+  }[];
+  /** Holds the {@link WireError} under `dagstack.dev/error`. */
   _meta: WireMeta;
 } {
   return {

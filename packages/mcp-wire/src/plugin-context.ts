@@ -11,10 +11,10 @@ import {
   type ResourceContainer,
 } from '@dagstack/plugin-api';
 
-const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+const LEVELS: readonly JsonLineLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /** A log level of {@link createJsonLineLogger}. @since 0.1.0 */
-export type JsonLineLevel = (typeof LEVELS)[number];
+export type JsonLineLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /**
  * A logger that writes one JSON object per line (`{"time","level","msg",...}`)

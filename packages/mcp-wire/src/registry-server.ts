@@ -30,8 +30,11 @@ import { decodeInput, encodeOutput } from './values.js';
 export interface ServedRegistry {
   /** Every registered plugin with its state (only `ready`/`degraded` ones are served). */
   plugins(): readonly {
+    /** The plugin's name. */
     readonly name: string;
+    /** The plugin's kind. */
     readonly kind: string;
+    /** The plugin's current lifecycle state. */
     readonly state: PluginState;
   }[];
   /** The hookspec of a kind, when the host registered one. */
@@ -53,6 +56,7 @@ export interface ServedRegistry {
 export interface RegistryServerOptions {
   /** Server name in `initialize`. @default "dagstack-registry" */
   readonly name?: string;
+  /** Server version in `initialize`. @default "0.0.0" */
   readonly version?: string;
   /**
    * Also expose one tool per `(kind, hook)`, named `{kind}.{hook}`, that
@@ -60,6 +64,7 @@ export interface RegistryServerOptions {
    * capability) instead of targeting one plugin. @default true
    */
   readonly dispatchTools?: boolean;
+  /** Where warnings go (duplicate tool names, failed function listings). @default no logging */
   readonly logger?: Logger;
   /** Bound of one outgoing result in bytes. @default 16 MiB */
   readonly maxMessageBytes?: number;

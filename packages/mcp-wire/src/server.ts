@@ -56,9 +56,13 @@ import { decodeInput, encodeOutput } from './values.js';
 export type ServeTarget =
   | KindSpec
   | {
+      /** The plugin's name (overridden by `options.name`). */
       readonly name: string;
+      /** The plugin's kind. */
       readonly kind: string;
+      /** Server version in `initialize`, unless `options.version` is given. */
       readonly version?: string;
+      /** Kind API version announced in the capability, when there is no hookspec. */
       readonly kind_api_version?: string;
     };
 
@@ -98,7 +102,9 @@ export interface PluginServerOptions {
 export interface PluginServer {
   /** The SDK server; `server.connect(transport)` starts serving. */
   readonly server: Server;
+  /** The plugin's name, as announced in the capability. */
   readonly name: string;
+  /** The plugin's kind, as announced in the capability. */
   readonly kind: string;
   /** Hooks the plugin implements (announced in the capability). */
   readonly hooks: readonly string[];

@@ -74,10 +74,15 @@ export function createWireClient(info: { name?: string; version?: string } = {})
  * @since 0.1.0
  */
 export interface SetupParams {
+  /** Canonical JSON of the host's normalised manifest. */
   readonly manifest: string;
+  /** Canonical JSON of the plugin's validated configuration. */
   readonly config: string;
+  /** Declared resources whose host value is plain JSON, by name. */
   readonly resources: Readonly<Record<string, JsonValue>>;
+  /** Names of declared resources the host has but cannot send over the wire. */
   readonly resources_unavailable: readonly string[];
+  /** Start-up call metadata, sent in `_meta`. */
   readonly metadata: CallMetadata;
 }
 
@@ -127,6 +132,7 @@ export function setupParamsFrom(manifest: PluginManifest, ctx: PluginContext): S
 export interface WireSessionOptions {
   /** An SDK client, connected (the handshake done). */
   readonly client: Client;
+  /** The plugin's manifest; the server's announced name and kind must match it. */
   readonly manifest: PluginManifest;
   /** The kind's hookspec, when the host registered one. */
   readonly kindSpec?: KindSpec | undefined;
@@ -157,6 +163,7 @@ function major(version: string): string {
 export class WireSession {
   /** `dagstack` when the server announced the capability, else `plain` (§9). */
   readonly mode: 'dagstack' | 'plain';
+  /** The capability the server announced; `undefined` for a plain server. */
   readonly capability: ServerCapability | undefined;
   /** Hooks callable through this session. */
   readonly hooks: ReadonlySet<string>;

@@ -12,6 +12,7 @@ import { CATALOGUE_HOOK, TOOL_NAME_PATTERN } from './constants.js';
  * @since 0.1.0
  */
 export interface WireHook {
+  /** The hook's name. */
   readonly hook: string;
   /** Whether the hook is an MCP tool (`mcp_exposed`). */
   readonly exposed: boolean;
@@ -23,9 +24,13 @@ export interface WireHook {
   readonly toolName: string | undefined;
   /** Tool-name prefix and suffix around the function name (function-templated hooks). */
   readonly functionPrefix: string;
+  /** Tool-name text after the function name (function-templated hooks); `""` otherwise. */
   readonly functionSuffix: string;
+  /** The hook's description from the hookspec. */
   readonly description: string | undefined;
+  /** The hook's `input_schema` from the hookspec. */
   readonly inputSchema: JsonObject | undefined;
+  /** The hook's `output_schema` from the hookspec. */
   readonly outputSchema: JsonObject | undefined;
 }
 

@@ -17,7 +17,15 @@ export function isJsonObject(value: unknown): value is Record<string, unknown> {
 export function encodeInput(
   input: unknown,
   meta: WireMeta | undefined,
-): { arguments: Record<string, unknown> | undefined; meta: WireMeta | undefined } {
+): {
+  /**
+   * The tool's `arguments`: the input when it is an object, `{}` for other
+   * values, `undefined` for no input.
+   */
+  arguments: Record<string, unknown> | undefined;
+  /** The `_meta` to send: the given one, plus `dagstack.dev/input` for a non-object input. */
+  meta: WireMeta | undefined;
+} {
   if (input === undefined) return { arguments: undefined, meta };
   if (isJsonObject(input)) return { arguments: input, meta };
   return { arguments: {}, meta: { ...meta, [META_KEYS.input]: input } };
@@ -37,8 +45,16 @@ export function decodeInput(
 
 /** A successful `tools/call` result. */
 export interface ToolResult {
-  content: { type: 'text'; text: string }[];
+  /** At most one text block with the output as JSON text; empty when there is no output. */
+  content: {
+    /** Always `text`. */
+    type: 'text';
+    /** The output as JSON text. */
+    text: string;
+  }[];
+  /** The output, when it is a JSON object. */
   structuredContent?: Record<string, unknown>;
+  /** Holds a non-object output under `dagstack.dev/output`. */
   _meta?: WireMeta;
   [key: string]: unknown;
 }
@@ -48,7 +64,12 @@ export interface ToolResult {
  * text (for the message-size guard).
  * @since 0.1.0
  */
-export function encodeOutput(output: unknown): { result: ToolResult; text: string } {
+export function encodeOutput(output: unknown): {
+  /** The `tools/call` result. */
+  result: ToolResult;
+  /** The output as JSON text; `""` when there is no output. */
+  text: string;
+} {
   if (output === undefined) return { result: { content: [] }, text: '' };
   const text = JSON.stringify(output) ?? 'null';
   const content: ToolResult['content'] =

@@ -4,6 +4,7 @@
  * @since 0.2.0
  */
 export interface CallAbortListener {
+  /** Called with the abort reason when the watched call aborts. */
   callAborted(reason: unknown): void;
 }
 
@@ -24,6 +25,7 @@ export class CallAbortListeners {
     return this.#fired;
   }
 
+  /** Keep `listener`; when the state has already fired, tell it at once instead. */
   add(listener: CallAbortListener): void {
     if (this.#fired) {
       listener.callAborted(this.#reason);
@@ -34,6 +36,7 @@ export class CallAbortListeners {
     else this.#rest.push(listener);
   }
 
+  /** Stop keeping `listener`; a listener that is not kept is ignored. */
   remove(listener: CallAbortListener): void {
     if (this.#first === listener) {
       this.#first = this.#rest?.shift();

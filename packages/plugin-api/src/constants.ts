@@ -11,8 +11,11 @@
  * @since 0.1.0
  */
 export const RUNTIMES = {
+  /** In the host's process, loaded from the manifest's `entry_point`. */
   inProcess: 'in_process',
+  /** A child process speaking MCP on stdin/stdout. */
   mcpStdio: 'mcp_stdio',
+  /** A separate service reached over MCP Streamable HTTP. */
   mcpHttp: 'mcp_http',
 } as const;
 
@@ -42,10 +45,15 @@ export const RUNTIME_START_ORDER: readonly Runtime[] = Object.freeze([
  * @since 0.1.0
  */
 export const DISPATCH_CLASSES = {
+  /** One selected plugin is called; its result is the result. */
   singleton: 'singleton',
+  /** Every plugin is called; their results are collected in dispatch order. */
   broadcastCollect: 'broadcast_collect',
+  /** Every plugin is called, fire and forget; nothing is returned. */
   broadcastNotify: 'broadcast_notify',
+  /** Every plugin is called in turn, each getting the previous one's output. */
   chain: 'chain',
+  /** The plugin whose declared support matches the request is called. */
   capability: 'capability',
 } as const;
 
@@ -68,9 +76,13 @@ export const DISPATCH_CAPABILITY: 'capability' = DISPATCH_CLASSES.capability;
  * @since 0.1.0
  */
 export const EXECUTION_MODELS = {
+  /** Synchronous hooks, run in the host's thread. The default. */
   sync: 'sync',
+  /** Asynchronous hooks (returning promises), run in the host's thread. */
   async: 'async',
+  /** CPU-heavy hooks: an in-process plugin runs in a worker thread. */
   threadCpuBound: 'thread_cpu_bound',
+  /** CPU-heavy hooks: an in-process plugin runs in a child process. */
   processCpuBound: 'process_cpu_bound',
 } as const;
 
@@ -82,8 +94,11 @@ export type ExecutionModel = (typeof EXECUTION_MODELS)[keyof typeof EXECUTION_MO
  * @since 0.1.0
  */
 export const IDEMPOTENCY_MODES = {
+  /** Repeated units are not recognised. The default. */
   none: 'none',
+  /** A unit whose input hash matches an earlier unit is a repeat of it. */
   inputHash: 'input_hash',
+  /** The unit's output is hashed; the same input must give the same output. */
   outputHash: 'output_hash',
 } as const;
 
@@ -96,14 +111,23 @@ export type IdempotencyMode = (typeof IDEMPOTENCY_MODES)[keyof typeof IDEMPOTENC
  * @since 0.1.0
  */
 export const PLUGIN_STATES = {
+  /** Manifest accepted and compatible with the host; not started. */
   registered: 'registered',
+  /** Being loaded and set up. */
   starting: 'starting',
+  /** Set up and serving calls. */
   ready: 'ready',
+  /** Serving calls, but something is wrong (a failing health check, a failed call, ...). */
   degraded: 'degraded',
+  /** Cannot serve calls (failed start, missing dependency, repeated health failures, ...). */
   unavailable: 'unavailable',
+  /** Being torn down; new calls no longer reach it. */
   stopping: 'stopping',
+  /** Torn down cleanly; may be started again. */
   stopped: 'stopped',
+  /** `teardown()` returned `false`: something could not be released; restart the process. */
   requiresRestart: 'requires_restart',
+  /** `teardown()` did not finish within `teardown_timeout_sec`. */
   leaked: 'leaked',
 } as const;
 
@@ -115,8 +139,11 @@ export type PluginState = (typeof PLUGIN_STATES)[keyof typeof PLUGIN_STATES];
  * @since 0.1.0
  */
 export const HEALTH = {
+  /** Healthy. */
   ok: 'ok',
+  /** Working, but impaired; the plugin is marked `degraded`. */
   degraded: 'degraded',
+  /** Not working; repeated `failing` checks make the plugin `unavailable`. */
   failing: 'failing',
 } as const;
 
@@ -152,6 +179,7 @@ export type StopChain = typeof STOP_CHAIN;
 
 /** A chain stop that carries the chain's final value. @since 0.1.0 */
 export interface StopChainWith<TValue> {
+  /** The value the chain ends with. */
   readonly [STOP_CHAIN]: TValue;
 }
 

@@ -11,15 +11,31 @@ const CODES: unique symbol = Symbol.for('dagstack.plugin-system.error-codes');
 
 /** A JSON-compatible snapshot of an error, for logs, `--json` output and the wire. */
 export interface SerializedPluginError {
+  /** Class name of the error (`ManifestInvalid`, ...). */
   readonly name: string;
+  /** Stable code of the error's class (`MANIFEST_INVALID`, ...). */
   readonly code: string;
+  /** The full message, including the location prefix and the hint. */
   readonly message: string;
+  /** The plugin the error is about, when known. */
   readonly plugin?: string;
+  /** The plugin kind the error is about, when known. */
   readonly kind?: string;
+  /** The file the error is about, when known. */
   readonly path?: string;
+  /** What to do about it, when known. */
   readonly hint?: string;
+  /** Class-specific structured fields (`problems`, `hook`, ...), when the class has any. */
   readonly details?: Readonly<Record<string, unknown>>;
-  readonly cause?: SerializedPluginError | { readonly name: string; readonly message: string };
+  /** The underlying error: a full snapshot for errors of this hierarchy, else name and message. */
+  readonly cause?:
+    | SerializedPluginError
+    | {
+        /** Class name of the cause (for a cause that is not an `Error`, its `typeof`). */
+        readonly name: string;
+        /** Message of the cause (for a cause that is not an `Error`, the value as a string). */
+        readonly message: string;
+      };
 }
 
 /** Context every error of the hierarchy may carry. @since 0.1.0 */
@@ -118,6 +134,10 @@ export class PluginRegistryError extends Error {
     this.hint = options.hint;
   }
 
+  /**
+   * Makes `instanceof` match by error code, so it also recognises errors of this class
+   * (or a subclass) created by another copy of this package.
+   */
   static override [Symbol.hasInstance](value: unknown): boolean {
     // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass `instanceof` was asked about.
     return isPluginError(value, this.code);
@@ -168,6 +188,7 @@ export interface ManifestProblem {
 
 /** @since 0.1.0 */
 export interface ManifestInvalidOptions extends PluginErrorOptions {
+  /** Every problem found; the message lists the first ten. */
   problems: readonly ManifestProblem[];
 }
 
@@ -220,7 +241,9 @@ export interface AmbiguousPluginOptions extends PluginErrorOptions {
  */
 export class AmbiguousPlugin extends PluginRegistryError {
   static override readonly code: string = 'AMBIGUOUS_PLUGIN';
+  /** Plugin names (or, for `duplicate_name`, the manifest paths declaring the name). */
   readonly candidates: readonly string[];
+  /** Why the choice is ambiguous. */
   readonly reason: AmbiguousPluginOptions['reason'];
 
   constructor(options: AmbiguousPluginOptions) {
@@ -280,8 +303,11 @@ export interface VersionIncompatibleOptions extends PluginErrorOptions {
  */
 export class VersionIncompatible extends PluginRegistryError {
   static override readonly code: string = 'VERSION_INCOMPATIBLE';
+  /** Which version axis does not match: `core`, `kind_api` or `schema`. */
   readonly axis: VersionIncompatibleOptions['axis'];
+  /** What the plugin asks for (a specifier or a version). */
   readonly required: string;
+  /** What this host provides. */
   readonly actual: string;
 
   constructor(options: VersionIncompatibleOptions) {
@@ -323,6 +349,7 @@ export class VersionIncompatible extends PluginRegistryError {
  */
 export class KindUnknown extends PluginRegistryError {
   static override readonly code: string = 'KIND_UNKNOWN';
+  /** The hook that was asked for, when the error is about a hook. */
   readonly hook: string | undefined;
 
   constructor(message: string, options: PluginErrorOptions & { kind: string; hook?: string }) {
@@ -337,7 +364,9 @@ export class KindUnknown extends PluginRegistryError {
 
 /** @since 0.1.0 */
 export interface RuntimeNotSupportedOptions extends PluginErrorOptions {
+  /** The runtimes the plugin declares. */
   requested: readonly string[];
+  /** The runtimes this host has adapters for. */
   available: readonly string[];
 }
 
@@ -347,7 +376,9 @@ export interface RuntimeNotSupportedOptions extends PluginErrorOptions {
  */
 export class RuntimeNotSupported extends PluginRegistryError {
   static override readonly code: string = 'RUNTIME_NOT_SUPPORTED';
+  /** The runtimes the plugin declares. */
   readonly requested: readonly string[];
+  /** The runtimes this host has adapters for (may be empty). */
   readonly available: readonly string[];
 
   constructor(options: RuntimeNotSupportedOptions) {
@@ -375,6 +406,7 @@ export class RuntimeNotSupported extends PluginRegistryError {
  */
 export class DependencyCycle extends PluginRegistryError {
   static override readonly code: string = 'DEPENDENCY_CYCLE';
+  /** Plugin names along the cycle, the first repeated at the end. */
   readonly cycle: readonly string[];
 
   constructor(options: PluginErrorOptions & { cycle: readonly string[] }) {
@@ -396,6 +428,7 @@ export class DependencyCycle extends PluginRegistryError {
  */
 export class MissingDependency extends PluginRegistryError {
   static override readonly code: string = 'MISSING_DEPENDENCY';
+  /** Name of the dependency at fault (several names are comma-separated). */
   readonly dependency: string;
 
   constructor(
@@ -419,6 +452,7 @@ export class MissingDependency extends PluginRegistryError {
  */
 export class PluginLoadError extends PluginRegistryError {
   static override readonly code: string = 'PLUGIN_LOAD_ERROR';
+  /** The entry point that failed to load, when known. */
   readonly entryPoint: string | undefined;
 
   constructor(message: string, options: PluginErrorOptions & { entryPoint?: string }) {
@@ -437,6 +471,7 @@ export class PluginLoadError extends PluginRegistryError {
  */
 export class ConfigInvalid extends PluginRegistryError {
   static override readonly code: string = 'CONFIG_INVALID';
+  /** Every problem found in the configuration. */
   readonly problems: readonly ManifestProblem[];
 
   constructor(options: PluginErrorOptions & { problems: readonly ManifestProblem[] }) {
@@ -474,6 +509,7 @@ export type DiscoveryFailureReason =
  */
 export class DiscoveryError extends PluginRegistryError {
   static override readonly code: string = 'DISCOVERY_ERROR';
+  /** Why the path could not be searched. */
   readonly reason: DiscoveryFailureReason;
 
   constructor(message: string, options: PluginErrorOptions & { reason: DiscoveryFailureReason }) {
@@ -496,7 +532,9 @@ export class DiscoveryError extends PluginRegistryError {
  * @since 0.1.0
  */
 export interface PluginFailure {
+  /** Name of the plugin that failed. */
   readonly plugin: string;
+  /** What it failed with (usually an `Error`). */
   readonly error: unknown;
 }
 
@@ -517,6 +555,7 @@ function serializeFailures(failures: readonly PluginFailure[]): unknown[] {
  */
 export class TeardownErrors extends PluginRegistryError {
   static override readonly code: string = 'TEARDOWN_ERRORS';
+  /** One entry per plugin whose teardown failed or timed out. */
   readonly errors: readonly PluginFailure[];
 
   constructor(options: PluginErrorOptions & { errors: readonly PluginFailure[] }) {
@@ -536,7 +575,9 @@ export class TeardownErrors extends PluginRegistryError {
  */
 export class BroadcastErrors extends PluginRegistryError {
   static override readonly code: string = 'BROADCAST_ERRORS';
+  /** One entry per plugin that failed. */
   readonly errors: readonly PluginFailure[];
+  /** The broadcast hook, when known. */
   readonly hook: string | undefined;
 
   constructor(options: PluginErrorOptions & { errors: readonly PluginFailure[]; hook?: string }) {
@@ -559,8 +600,11 @@ export class BroadcastErrors extends PluginRegistryError {
  */
 export class DispatchMismatch extends PluginRegistryError {
   static override readonly code: string = 'DISPATCH_MISMATCH';
+  /** The hook that was called. */
   readonly hook: string;
+  /** The dispatch class its hookspec declares. */
   readonly expected: string;
+  /** The dispatch class it was called with. */
   readonly actual: string;
 
   constructor(options: PluginErrorOptions & { hook: string; expected: string; actual: string }) {
@@ -588,7 +632,9 @@ export class DispatchMismatch extends PluginRegistryError {
  */
 export class NoCapabilityMatch extends PluginRegistryError {
   static override readonly code: string = 'NO_CAPABILITY_MATCH';
+  /** The hook that was called, when known. */
   readonly hook: string | undefined;
+  /** The routing selector of the request that no plugin matched. */
   readonly selector: Readonly<Record<string, unknown>>;
 
   constructor(
@@ -618,7 +664,9 @@ export class NoCapabilityMatch extends PluginRegistryError {
  */
 export class PluginUnavailable extends PluginRegistryError {
   static override readonly code: string = 'PLUGIN_UNAVAILABLE';
+  /** The plugin's state at the time, when known. */
   readonly state: string | undefined;
+  /** Why the plugin is not available, when known. */
   readonly reason: string | undefined;
   /** Exit code of the plugin's process, when it exited (out-of-process runtimes). @since 0.2.0 */
   readonly exitCode: number | undefined;
@@ -658,7 +706,9 @@ export class PluginUnavailable extends PluginRegistryError {
  */
 export class HookTimeout extends PluginRegistryError {
   static override readonly code: string = 'HOOK_TIMEOUT';
+  /** The hook, or the lifecycle step (`load`, `setup`, `teardown`, ...), that ran out of time. */
   readonly hook: string;
+  /** The limit that was exceeded, in milliseconds. */
   readonly timeoutMs: number;
 
   constructor(options: PluginErrorOptions & { hook: string; timeoutMs: number }) {
@@ -678,6 +728,7 @@ export class HookTimeout extends PluginRegistryError {
  */
 export class HookCancelled extends PluginRegistryError {
   static override readonly code: string = 'HOOK_CANCELLED';
+  /** The hook whose call was cancelled. */
   readonly hook: string;
 
   constructor(options: PluginErrorOptions & { hook: string }) {
@@ -697,8 +748,11 @@ export class HookCancelled extends PluginRegistryError {
  */
 export class PluginInvocationError extends PluginRegistryError {
   static override readonly code: string = 'PLUGIN_INVOCATION_ERROR';
+  /** The hook that failed. */
   readonly hook: string;
+  /** Name of the error as the plugin raised or reported it, when known. */
   readonly remoteName: string | undefined;
+  /** Code of the error as the plugin raised or reported it, when it had one. */
   readonly remoteCode: string | undefined;
 
   constructor(
@@ -732,6 +786,7 @@ export class PluginInvocationError extends PluginRegistryError {
  */
 export class LeakDetected extends PluginRegistryError {
   static override readonly code: string = 'LEAK_DETECTED';
+  /** One description per resource left after teardown. */
   readonly leaks: readonly string[];
 
   constructor(options: PluginErrorOptions & { leaks: readonly string[] }) {
@@ -754,6 +809,7 @@ export class LeakDetected extends PluginRegistryError {
  */
 export class AmbientStateViolation extends PluginRegistryError {
   static override readonly code: string = 'AMBIENT_STATE_VIOLATION';
+  /** One description per use of ambient state. */
   readonly violations: readonly string[];
 
   constructor(options: PluginErrorOptions & { violations: readonly string[] }) {
@@ -776,7 +832,9 @@ export class AmbientStateViolation extends PluginRegistryError {
  */
 export class SerializationError extends PluginRegistryError {
   static override readonly code: string = 'SERIALIZATION_ERROR';
+  /** JSON pointer to the offending value (`""` for the whole value). */
   readonly pointer: string;
+  /** The hook whose boundary the value crossed, when known. */
   readonly hook: string | undefined;
 
   constructor(message: string, options: PluginErrorOptions & { pointer: string; hook?: string }) {
@@ -802,7 +860,9 @@ export class SerializationError extends PluginRegistryError {
  */
 export class DeterminismError extends PluginRegistryError {
   static override readonly code: string = 'DETERMINISM_ERROR';
+  /** The hook that gave different outputs. */
   readonly hook: string;
+  /** JSON pointer to where the outputs differ (`""` for the whole output). */
   readonly pointer: string;
 
   constructor(options: PluginErrorOptions & { hook: string; pointer: string }) {
@@ -826,55 +886,62 @@ export class DeterminismError extends PluginRegistryError {
 // Guards
 // ---------------------------------------------------------------------------
 
-type Guard<T> = (value: unknown) => value is T;
+/**
+ * A type guard for one class of the error hierarchy: true for an instance of
+ * it (or of a subclass), also across copies of this package, by `code`.
+ * @since 0.2.0
+ */
+export type ErrorGuard<T> = (value: unknown) => value is T;
 
-function guard<T extends PluginRegistryError>(ctor: { code: string }): Guard<T> {
+function guard<T extends PluginRegistryError>(ctor: { code: string }): ErrorGuard<T> {
   return (value: unknown): value is T => isPluginError(value, ctor.code);
 }
 
 /** @since 0.1.0 */
-export const isPluginRegistryError: Guard<PluginRegistryError> = guard(PluginRegistryError);
+export const isPluginRegistryError: ErrorGuard<PluginRegistryError> = guard(PluginRegistryError);
 /** @since 0.1.0 */
-export const isManifestInvalid: Guard<ManifestInvalid> = guard(ManifestInvalid);
+export const isManifestInvalid: ErrorGuard<ManifestInvalid> = guard(ManifestInvalid);
 /** @since 0.1.0 */
-export const isAmbiguousPlugin: Guard<AmbiguousPlugin> = guard(AmbiguousPlugin);
+export const isAmbiguousPlugin: ErrorGuard<AmbiguousPlugin> = guard(AmbiguousPlugin);
 /** @since 0.1.0 */
-export const isVersionIncompatible: Guard<VersionIncompatible> = guard(VersionIncompatible);
+export const isVersionIncompatible: ErrorGuard<VersionIncompatible> = guard(VersionIncompatible);
 /** @since 0.1.0 */
-export const isKindUnknown: Guard<KindUnknown> = guard(KindUnknown);
+export const isKindUnknown: ErrorGuard<KindUnknown> = guard(KindUnknown);
 /** @since 0.1.0 */
-export const isRuntimeNotSupported: Guard<RuntimeNotSupported> = guard(RuntimeNotSupported);
+export const isRuntimeNotSupported: ErrorGuard<RuntimeNotSupported> = guard(RuntimeNotSupported);
 /** @since 0.1.0 */
-export const isDependencyCycle: Guard<DependencyCycle> = guard(DependencyCycle);
+export const isDependencyCycle: ErrorGuard<DependencyCycle> = guard(DependencyCycle);
 /** @since 0.1.0 */
-export const isMissingDependency: Guard<MissingDependency> = guard(MissingDependency);
+export const isMissingDependency: ErrorGuard<MissingDependency> = guard(MissingDependency);
 /** @since 0.1.0 */
-export const isDiscoveryError: Guard<DiscoveryError> = guard(DiscoveryError);
+export const isDiscoveryError: ErrorGuard<DiscoveryError> = guard(DiscoveryError);
 /** @since 0.1.0 */
-export const isPluginLoadError: Guard<PluginLoadError> = guard(PluginLoadError);
+export const isPluginLoadError: ErrorGuard<PluginLoadError> = guard(PluginLoadError);
 /** @since 0.1.0 */
-export const isConfigInvalid: Guard<ConfigInvalid> = guard(ConfigInvalid);
+export const isConfigInvalid: ErrorGuard<ConfigInvalid> = guard(ConfigInvalid);
 /** @since 0.1.0 */
-export const isTeardownErrors: Guard<TeardownErrors> = guard(TeardownErrors);
+export const isTeardownErrors: ErrorGuard<TeardownErrors> = guard(TeardownErrors);
 /** @since 0.1.0 */
-export const isBroadcastErrors: Guard<BroadcastErrors> = guard(BroadcastErrors);
+export const isBroadcastErrors: ErrorGuard<BroadcastErrors> = guard(BroadcastErrors);
 /** @since 0.1.0 */
-export const isDispatchMismatch: Guard<DispatchMismatch> = guard(DispatchMismatch);
+export const isDispatchMismatch: ErrorGuard<DispatchMismatch> = guard(DispatchMismatch);
 /** @since 0.1.0 */
-export const isNoCapabilityMatch: Guard<NoCapabilityMatch> = guard(NoCapabilityMatch);
+export const isNoCapabilityMatch: ErrorGuard<NoCapabilityMatch> = guard(NoCapabilityMatch);
 /** @since 0.1.0 */
-export const isPluginUnavailable: Guard<PluginUnavailable> = guard(PluginUnavailable);
+export const isPluginUnavailable: ErrorGuard<PluginUnavailable> = guard(PluginUnavailable);
 /** @since 0.1.0 */
-export const isHookTimeout: Guard<HookTimeout> = guard(HookTimeout);
+export const isHookTimeout: ErrorGuard<HookTimeout> = guard(HookTimeout);
 /** @since 0.1.0 */
-export const isHookCancelled: Guard<HookCancelled> = guard(HookCancelled);
+export const isHookCancelled: ErrorGuard<HookCancelled> = guard(HookCancelled);
 /** @since 0.1.0 */
-export const isPluginInvocationError: Guard<PluginInvocationError> = guard(PluginInvocationError);
+export const isPluginInvocationError: ErrorGuard<PluginInvocationError> =
+  guard(PluginInvocationError);
 /** @since 0.1.0 */
-export const isLeakDetected: Guard<LeakDetected> = guard(LeakDetected);
+export const isLeakDetected: ErrorGuard<LeakDetected> = guard(LeakDetected);
 /** @since 0.1.0 */
-export const isAmbientStateViolation: Guard<AmbientStateViolation> = guard(AmbientStateViolation);
+export const isAmbientStateViolation: ErrorGuard<AmbientStateViolation> =
+  guard(AmbientStateViolation);
 /** @since 0.1.0 */
-export const isSerializationError: Guard<SerializationError> = guard(SerializationError);
+export const isSerializationError: ErrorGuard<SerializationError> = guard(SerializationError);
 /** @since 0.1.0 */
-export const isDeterminismError: Guard<DeterminismError> = guard(DeterminismError);
+export const isDeterminismError: ErrorGuard<DeterminismError> = guard(DeterminismError);

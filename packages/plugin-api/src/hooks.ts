@@ -9,11 +9,20 @@ import type { JsonObject, JsonValue } from './manifest.js';
  * @since 0.1.0
  */
 export interface CallMetadata {
+  /** Conventional key: the tenant the call is made for. */
   readonly tenant_id?: string;
+  /** Conventional key: who or what made the call (any JSON). */
   readonly actor?: JsonValue;
+  /** Conventional key: the call's quota budget (any JSON; its meaning is up to the host). */
   readonly quota_budget?: JsonValue;
   /** W3C Trace Context. */
-  readonly trace_context?: { readonly traceparent: string; readonly tracestate?: string };
+  readonly trace_context?: {
+    /** The W3C `traceparent` header value. */
+    readonly traceparent: string;
+    /** The W3C `tracestate` header value, when there is one. */
+    readonly tracestate?: string;
+  };
+  /** Conventional key: an identifier of the request the call belongs to. */
   readonly request_id?: string;
   readonly [key: string]: JsonValue | undefined;
 }
@@ -23,10 +32,13 @@ export interface CallMetadata {
  * @since 0.1.0
  */
 export interface HookCall {
+  /** Kind of the plugin being called. */
   readonly kind: string;
   /** The plugin being called. */
   readonly name: string;
+  /** Name of the hook being called. */
   readonly hook: string;
+  /** The call's metadata (frozen). */
   readonly metadata: CallMetadata;
   /**
    * Aborted on timeout or when the caller cancels. It may be created lazily
@@ -74,7 +86,9 @@ export const DEFAULT_ERROR_POLICY: ErrorPolicy = 'fail_fast';
 export interface HookSpec {
   /** snake_case hook name. */
   readonly name: string;
+  /** How a call is dispatched across the kind's plugins. */
   readonly dispatch: DispatchClass;
+  /** Human-readable description of the hook. */
   readonly description?: string;
   /** JSON Schema 2020-12 of the input, with `$ref`s resolved or bundled. */
   readonly input_schema?: JsonObject;
@@ -94,10 +108,13 @@ export interface HookSpec {
  * @since 0.1.0
  */
 export interface KindSpec {
+  /** Name of the kind. */
   readonly kind: string;
   /** SemVer of the kind API (`"1.0.0"`). */
   readonly kind_api_version: string;
+  /** Human-readable description of the kind. */
   readonly description?: string;
+  /** The hooks of the kind. */
   readonly hooks: readonly HookSpec[];
   /** Kind-level constraints from the hookspec (`in_process_only`, `singleton_per_runtime`, ...). */
   readonly constraints?: Readonly<Record<string, JsonValue>>;

@@ -42,6 +42,7 @@ export {
 export type {
   AmbiguousPluginOptions,
   DiscoveryFailureReason,
+  ErrorGuard,
   ManifestInvalidOptions,
   ManifestProblem,
   PluginErrorOptions,
@@ -138,6 +139,7 @@ export type {
   HttpClient,
   LogFields,
   Logger,
+  LogMethod,
   Metrics,
   ProgressEvent,
   ProgressSink,

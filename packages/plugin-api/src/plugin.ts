@@ -18,8 +18,11 @@ import type {
  * @since 0.1.0
  */
 export interface HealthStatus {
+  /** The verdict: `ok`, `degraded` or `failing`. */
   readonly status: HealthState;
+  /** Human-readable explanation, when there is one. */
   readonly message?: string;
+  /** Structured details, when there are any. */
   readonly details?: JsonObject;
 }
 
@@ -31,8 +34,11 @@ export type MaybePromise<T> = T | Promise<T>;
  * @since 0.1.0
  */
 export interface InFlightOperation {
+  /** Name of the hook being called. */
   readonly hook: string;
+  /** When the call started, in milliseconds since the Unix epoch. */
   readonly startedAt: number;
+  /** The call's metadata. */
   readonly metadata: CallMetadata;
   /** Abort the operation. */
   cancel(reason?: unknown): void;
@@ -43,9 +49,13 @@ export interface InFlightOperation {
  * @since 0.1.0
  */
 export interface PluginInfo {
+  /** The plugin name. */
   readonly name: string;
+  /** The plugin kind. */
   readonly kind: string;
+  /** The lifecycle state the plugin is in. */
   readonly state: PluginState;
+  /** The plugin's validated manifest. */
   readonly manifest: PluginManifest;
 }
 
@@ -69,6 +79,7 @@ export interface RegistryView {
  * @since 0.1.0
  */
 export interface RegistryCallOptions {
+  /** Metadata of the call, as the called plugins see it in `call.metadata`. */
   readonly metadata?: CallMetadata;
   /** Call this plugin of the kind by name, bypassing selection. @since 0.2.0 */
   readonly target?: string;
@@ -88,15 +99,23 @@ export interface PluginContext<TConfig = Readonly<Record<string, unknown>>> {
   readonly config: TConfig;
   /** Pre-bound with `plugin.name`, `plugin.kind`, `plugin.version`. */
   readonly logger: Logger;
+  /** A narrow view of the registry, to find and call other plugins. */
   readonly registry: RegistryView;
   /** Metadata of the start-up (ADR-0005 §1). Empty by default. */
   readonly metadata: CallMetadata;
+  /** The resources the host provides for the names the manifest declares. */
   readonly resources: ResourceContainer;
+  /** The `progress` resource, when declared and provided. */
   readonly progress: ProgressSink | undefined;
+  /** The `checkpoint` resource, when declared and provided. */
   readonly checkpoint: CheckpointStore | undefined;
+  /** The `event_bus` resource, when declared and provided. */
   readonly eventBus: EventBus | undefined;
+  /** The `tenant` resource when declared and provided, else a context that allows everything. */
   readonly tenant: TenantContext;
+  /** The `metrics` resource, when declared and provided. */
   readonly metrics: Metrics | undefined;
+  /** The `tracer` resource, when declared and provided. */
   readonly tracer: Tracer | undefined;
   /** The plugin's operations in flight right now (for teardown and reload). */
   inFlight(): readonly InFlightOperation[];
@@ -110,10 +129,12 @@ export interface PluginContext<TConfig = Readonly<Record<string, unknown>>> {
  * @since 0.1.0
  */
 export interface Plugin {
+  /** Start the plugin with its context; a throw or rejection fails the start. */
   setup?(ctx: PluginContext): MaybePromise<void>;
   /** `false` means resources were not all released: the plugin needs a process restart. */
   // biome-ignore lint/suspicious/noConfusingVoidType: lets `teardown(): void` and `async teardown()` implement it.
   teardown?(): MaybePromise<boolean | undefined | void>;
+  /** Report the plugin's health; without it the plugin counts as `ok`. */
   health?(): MaybePromise<HealthStatus>;
 }
 
@@ -134,15 +155,19 @@ export type HookImplementation<TInput = unknown, TOutput = unknown> = (
  * @since 0.1.0
  */
 export interface PluginHandle {
+  /** The manifest the plugin was loaded from. */
   readonly manifest: PluginManifest;
   /** The runtime this handle was loaded with. */
   readonly runtime: Runtime;
   /** Names of the hooks the plugin implements. */
   readonly hooks: ReadonlySet<string>;
+  /** Set the plugin up with `ctx`. */
   setup(ctx: PluginContext): Promise<void>;
   /** Resolves `false` when the plugin could not release everything. */
   teardown(): Promise<boolean>;
+  /** The plugin's current health. */
   health(): Promise<HealthStatus>;
+  /** Call `hook` with `input` and the call context; resolves with the hook's output. */
   invoke(hook: string, input: unknown, call: HookCall): Promise<unknown>;
   /** Escape hatch: the in-process object, the MCP client, ... */
   readonly instance?: unknown;
@@ -155,7 +180,9 @@ export interface PluginHandle {
 export interface RuntimeLoadOptions {
   /** Folder of the plugin (manifest's directory), when it came from disk. */
   readonly dir?: string;
+  /** Logger for the runtime to write through, bound to the plugin. */
   readonly logger: Logger;
+  /** Aborts the load when triggered. */
   readonly signal?: AbortSignal;
   /**
    * The hookspec of the plugin's kind, when the host registered one. MCP
@@ -185,6 +212,7 @@ export type RuntimeReportedState = 'ready' | 'degraded' | 'unavailable';
  * @since 0.1.0
  */
 export interface RuntimeAdapter {
+  /** The runtime this adapter loads plugins of. */
   readonly runtime: Runtime;
   /**
    * Refuse a plugin at registration, before anything is started: return the
@@ -193,6 +221,7 @@ export interface RuntimeAdapter {
    * @since 0.2.0
    */
   check?(manifest: PluginManifest, kindSpec: KindSpec | undefined): PluginRegistryError | undefined;
+  /** Load the plugin `manifest` describes and return its handle (not yet set up). */
   load(manifest: PluginManifest, options: RuntimeLoadOptions): Promise<PluginHandle>;
   /** Release everything the adapter holds (processes, connections). */
   close?(): Promise<void>;

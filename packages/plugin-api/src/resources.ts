@@ -9,7 +9,11 @@ import type { JsonValue } from './manifest.js';
 /** Structured fields attached to a log record. */
 export type LogFields = Readonly<Record<string, unknown>>;
 
-type LogMethod = (message: string, fields?: LogFields) => void;
+/**
+ * One level's method of a {@link Logger}: a message and optional structured fields.
+ * @since 0.2.0
+ */
+export type LogMethod = (message: string, fields?: LogFields) => void;
 
 /**
  * The logger shape the system writes through. Each level takes a message and
@@ -17,10 +21,15 @@ type LogMethod = (message: string, fields?: LogFields) => void;
  * @since 0.1.0
  */
 export interface Logger {
+  /** Log `message` at debug level, with optional fields. */
   debug: LogMethod;
+  /** Log `message` at info level, with optional fields. */
   info: LogMethod;
+  /** Log `message` at warning level, with optional fields. */
   warn: LogMethod;
+  /** Log `message` at error level, with optional fields. */
   error: LogMethod;
+  /** A logger that adds `bindings` to every record (optional). */
   child?: (bindings: LogFields) => Logger;
 }
 
@@ -73,6 +82,7 @@ export interface ProgressEvent {
   readonly current: number;
   /** Units in all, when known. */
   readonly total?: number;
+  /** Human-readable status text. */
   readonly message?: string;
 }
 
@@ -81,6 +91,7 @@ export interface ProgressEvent {
  * @since 0.1.0
  */
 export interface ProgressSink {
+  /** Report progress. */
   report(event: ProgressEvent): void;
 }
 
@@ -90,9 +101,13 @@ export interface ProgressSink {
  * @since 0.1.0
  */
 export interface CheckpointStore {
+  /** Store `value` under `key`, replacing any earlier value. */
   save(key: string, value: JsonValue): Promise<void>;
+  /** The value stored under `key`, or `undefined` when there is none. */
   load(key: string): Promise<JsonValue | undefined>;
+  /** Remove the value under `key`. */
   delete(key: string): Promise<void>;
+  /** Keys that start with `prefix` (every key without one). */
   list(prefix?: string): Promise<string[]>;
 }
 
@@ -101,9 +116,13 @@ export interface CheckpointStore {
  * @since 0.1.0
  */
 export interface BlobStore {
+  /** Store `data` under `key`, replacing any earlier blob; `contentType` is its MIME type. */
   put(key: string, data: Uint8Array, options?: { contentType?: string }): Promise<void>;
+  /** The blob stored under `key`, or `undefined` when there is none. */
   get(key: string): Promise<Uint8Array | undefined>;
+  /** Remove the blob under `key`. */
   delete(key: string): Promise<void>;
+  /** Keys that start with `prefix` (every key without one). */
   list(prefix?: string): Promise<string[]>;
 }
 
@@ -112,11 +131,13 @@ export interface BlobStore {
  * @since 0.1.0
  */
 export interface HttpClient {
+  /** Make a request; same arguments and result as the global `fetch`. */
   fetch(input: string | URL, init?: RequestInit): Promise<Response>;
 }
 
 /** Handle returned by {@link EventBus.subscribe}. */
 export interface Subscription {
+  /** The topic subscribed to. */
   readonly topic: string;
 }
 
@@ -126,17 +147,22 @@ export interface Subscription {
  * @since 0.1.0
  */
 export interface EventBus {
+  /** Publish `payload` on `topic` to its subscribers; does not wait for the handlers. */
   publish(topic: string, payload: unknown): void;
+  /** Call `handler` with each later payload on `topic`; returns the handle to unsubscribe with. */
   subscribe(
     topic: string,
     handler: (payload: unknown, topic: string) => void | Promise<void>,
   ): Subscription;
+  /** Stop deliveries to `subscription`. */
   unsubscribe(subscription: Subscription): void;
 }
 
 /** Result of a tenant access check. */
 export interface AccessDecision {
+  /** Whether the access is allowed. */
   readonly allowed: boolean;
+  /** Why, when the checker gives a reason. */
   readonly reason?: string;
 }
 
@@ -146,7 +172,9 @@ export interface AccessDecision {
  * @since 0.1.0
  */
 export interface TenantContext {
+  /** The current tenant, or `undefined` when there is none. */
   readonly tenantId: string | undefined;
+  /** Whether the current tenant may perform `action` on `resource`. */
   checkAccess(resource: string, action: string): AccessDecision | Promise<AccessDecision>;
 }
 
@@ -161,20 +189,27 @@ export const NOOP_TENANT: TenantContext = Object.freeze({
 
 /** Metrics recorder (recommended by ADR-0001; labels pre-bound). */
 export interface Metrics {
+  /** Increase the counter `name` by `value`, with optional labels. */
   counter(name: string, value?: number, labels?: Readonly<Record<string, string>>): void;
+  /** Set the gauge `name` to `value`, with optional labels. */
   gauge(name: string, value: number, labels?: Readonly<Record<string, string>>): void;
+  /** Record `value` in the histogram `name`, with optional labels. */
   histogram(name: string, value: number, labels?: Readonly<Record<string, string>>): void;
 }
 
 /** A span of a tracer (OpenTelemetry-shaped subset). */
 export interface Span {
+  /** Set the attribute `key` of the span to `value`. */
   setAttribute(key: string, value: string | number | boolean): void;
+  /** Record `error` on the span. */
   recordException(error: unknown): void;
+  /** End the span. */
   end(): void;
 }
 
 /** Tracer (recommended by ADR-0001; OpenTelemetry-compatible subset). */
 export interface Tracer {
+  /** Start a span named `name` with optional attributes; the caller ends it. */
   startSpan(name: string, attributes?: Readonly<Record<string, string | number | boolean>>): Span;
 }
 
@@ -183,12 +218,19 @@ export interface Tracer {
  * @since 0.1.0
  */
 export type StandardResources = {
+  /** Source of time. */
   clock: Clock;
+  /** Source of randomness. */
   rng: Rng;
+  /** Where progress is reported. */
   progress: ProgressSink;
+  /** Checkpoints of a unit of work. */
   checkpoint: CheckpointStore;
+  /** Binary objects by key. */
   blob_store: BlobStore;
+  /** Outbound HTTP. */
   http_client: HttpClient;
+  /** In-process publish/subscribe. */
   event_bus: EventBus;
   /** Path of a scratch folder the host removes when the plugin is torn down. */
   tmpdir: string;
@@ -216,8 +258,12 @@ export const STANDARD_RESOURCE_NAMES: readonly (keyof StandardResources)[] = Obj
  * @since 0.1.0
  */
 export interface ResourceContainer {
+  /** The standard resource `name`, typed, or `undefined` when it is not provided. */
   get<TName extends keyof StandardResources>(name: TName): StandardResources[TName] | undefined;
+  /** The resource `name`, or `undefined` when it is not provided. */
   get(name: string): unknown;
+  /** Whether the resource `name` is available to the plugin. */
   has(name: string): boolean;
+  /** Names of the resources available to the plugin. */
   names(): readonly string[];
 }

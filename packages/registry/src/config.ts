@@ -9,7 +9,12 @@ import addFormatsModule from 'ajv-formats';
  * @since 0.1.0
  */
 export interface ConfigSource {
+  /** The raw configuration of plugin `name` of `kind`, or `undefined` when there is none. */
   get(kind: string, name: string): unknown;
+  /**
+   * Call `listener` whenever the configuration may have changed; returns a
+   * function that stops the calls (the registry calls it on `close()`).
+   */
   subscribe?(listener: () => void): () => void;
 }
 

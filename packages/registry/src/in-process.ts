@@ -163,7 +163,12 @@ async function resolvePackage(specifier: string, dir: string): Promise<string | 
 export async function resolveEntryPoint(
   manifest: PluginManifest,
   dir: string,
-): Promise<{ file: string; exportName: string | undefined }> {
+): Promise<{
+  /** Real path of the entry module. */
+  file: string;
+  /** Named export to use, or `undefined` for the default export. */
+  exportName: string | undefined;
+}> {
   const fail = (message: string, hint: string): PluginLoadError =>
     new PluginLoadError(message, {
       plugin: manifest.name,

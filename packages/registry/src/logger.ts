@@ -1,10 +1,10 @@
 import type { LogFields, Logger } from '@dagstack/plugin-api';
 
 /** Log levels, lowest first. */
-const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /** One of the log levels. @since 0.1.0 */
-export type LogLevel = (typeof LEVELS)[number];
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** Options of {@link createStderrLogger}. @since 0.1.0 */
 export interface StderrLoggerOptions {
@@ -13,7 +13,10 @@ export interface StderrLoggerOptions {
   /** Fields added to every record. */
   bindings?: LogFields;
   /** Where records go. @default process.stderr */
-  stream?: { write(chunk: string): unknown };
+  stream?: {
+    /** Write one record: a JSON line ending in a newline. */
+    write(chunk: string): unknown;
+  };
 }
 
 /**

@@ -2,9 +2,13 @@ import { DependencyCycle, RUNTIME_START_ORDER, type Runtime } from '@dagstack/pl
 
 /** What the start planner needs to know of a plugin. */
 export interface PlanNode {
+  /** Unique key of the plugin (`<kind>/<name>`). */
   readonly key: string;
+  /** The plugin's name, a tie-break after priority. */
   readonly name: string;
+  /** The manifest `priority`; higher starts first within a group. */
   readonly priority: number;
+  /** The runtime the plugin runs in; decides its start phase. */
   readonly runtime: Runtime;
   /** Keys of the plugins it depends on (already resolved). */
   readonly deps: readonly string[];

@@ -64,29 +64,50 @@ import { CORE_VERSION } from './version.js';
 
 /** A state change, as `registry.on('state', ...)` reports it. @since 0.1.0 */
 export interface StateChange {
+  /** The plugin's name. */
   readonly name: string;
+  /** The plugin's kind. */
   readonly kind: string;
+  /** The state before the change. */
   readonly from: PluginState;
+  /** The state after the change. */
   readonly to: PluginState;
+  /** The error that caused the change, when there is one. */
   readonly error?: PluginRegistryError;
 }
 
 /** One row of {@link PluginRegistry.status} (the `/api/plugins` view). @since 0.1.0 */
 export interface PluginStatus {
+  /** The plugin's name. */
   readonly name: string;
+  /** The plugin's kind. */
   readonly kind: string;
+  /** The manifest `version`, when it declares one. */
   readonly version: string | undefined;
+  /** The plugin's current lifecycle state. */
   readonly state: PluginState;
   /** The runtime chosen for this host, when one fits. */
   readonly runtime: Runtime | undefined;
+  /**
+   * `DAGSTACK_PLUGIN_TRUSTED_PUBLISHERS` is set and the plugin's publisher is
+   * not in it. Always false when the variable is unset or empty.
+   */
   readonly untrusted: boolean;
+  /** Where the manifest came from: its file path, `inline`, or `env:...`. */
   readonly source: string;
+  /** The plugin folder; `undefined` for inline and environment manifests. */
   readonly dir: string | undefined;
+  /** The manifest's `capabilities` tags. */
   readonly capabilities: readonly string[];
+  /** The manifest's `depends_on`, each as `name` or `kind/name`. */
   readonly dependsOn: readonly string[];
+  /** `sha256:<hex>` of the plugin folder's files, computed by `setupAll()`; `undefined` before, or without a folder. */
   readonly contentHash: string | undefined;
+  /** The result of the last health check; `undefined` before the first one. */
   readonly health: HealthStatus | undefined;
+  /** JSON form of the error that last made the plugin fail; cleared when it becomes ready again. */
   readonly error: ReturnType<PluginRegistryError['toJSON']> | undefined;
+  /** Manifest warnings and discovery notes. */
   readonly warnings: readonly ManifestProblem[];
 }
 
@@ -108,8 +129,11 @@ export interface PluginRegistryOptions {
   validateCalls?: boolean;
   /** JSON round-trip check between chain stages. @default false */
   checkJsonBoundaries?: boolean;
+  /** Host routing policy for `singleton` hooks; see {@link DispatchEngineOptions.routingPolicy}. */
   routingPolicy?: DispatchEngineOptions['routingPolicy'];
+  /** Host governance filter of each call's candidates; see {@link DispatchEngineOptions.governanceFilter}. */
   governanceFilter?: DispatchEngineOptions['governanceFilter'];
+  /** Extracts the selector of a `capability` call from its input; see {@link DispatchEngineOptions.selectCapability}. */
   selectCapability?: DispatchEngineOptions['selectCapability'];
   /** Per-call limit when the caller gives none. */
   defaultCallTimeoutMs?: number;
@@ -134,7 +158,12 @@ export interface SetupReport {
   /** Plugins started, in start order. */
   readonly started: readonly string[];
   /** Plugins that are unavailable, with the reason. */
-  readonly unavailable: readonly { readonly plugin: string; readonly error: PluginRegistryError }[];
+  readonly unavailable: readonly {
+    /** The plugin's name. */
+    readonly plugin: string;
+    /** Why it is unavailable. */
+    readonly error: PluginRegistryError;
+  }[];
 }
 
 /**
@@ -872,6 +901,15 @@ export class PluginRegistry {
     }
   }
 
+  /**
+   * Start the plugins that are registered or stopped (and unavailable ones
+   * that now pass the compatibility checks): resolve dependencies, plan the
+   * start groups (in-process, then stdio, then HTTP; dependencies first; by
+   * priority then name), then load and set up each group in parallel. A plugin
+   * that cannot start, or whose dependency cannot, becomes `unavailable`; the
+   * others start anyway. Throws `DependencyCycle` or {@link AmbiguousPlugin}
+   * before anything starts.
+   */
   async setupAll(options: SetupOptions = {}): Promise<SetupReport> {
     this.#metadata = deepFreeze(structuredClone(options.metadata ?? {})) as CallMetadata;
     if (options.resources !== undefined)
@@ -1604,6 +1642,9 @@ export class PluginRegistry {
    * `registry.getPlugin('tool', 'echo').execute({ msg })`. With a name, calls
    * go to that plugin and fail with {@link PluginUnavailable} unless it is
    * ready; without one, the kind's dispatch rules choose.
+   * @typeParam T - The type of the proxy. Default: an object whose every
+   *   property is a hook function taking the input and dispatch options and
+   *   returning a promise of the result.
    */
   getPlugin<T = Record<string, (input?: unknown, options?: DispatchOptions) => Promise<unknown>>>(
     kind: string,
@@ -1684,9 +1725,13 @@ export class PluginRegistry {
 
   /** The capability audit log (ADR-0001 §Supply-chain security). */
   auditLog(): readonly {
+    /** The plugin's name. */
     plugin: string;
+    /** The plugin's kind. */
     kind: string;
+    /** The capabilities its manifest declares. */
     capabilities: readonly string[];
+    /** Whether its publisher is missing from the trusted-publisher allow-list. */
     untrusted: boolean;
   }[] {
     return [...this.#audit];

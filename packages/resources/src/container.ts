@@ -18,7 +18,9 @@ export type ResourceRecord = Readonly<Record<string, unknown>>;
  * @since 0.1.0
  */
 export interface DeclaredResources {
+  /** Names of the resources the plugin cannot start without. */
   readonly required: readonly string[];
+  /** Names of the resources the plugin uses when the host provides them. */
   readonly optional: readonly string[];
 }
 

@@ -94,11 +94,17 @@ export function createStandardResources(
  * @since 0.1.0
  */
 export interface TestResources extends StandardResources {
+  /** A clock that only moves when the test advances it. */
   clock: FrozenClock;
+  /** A random generator that gives the same sequence for the same seed. */
   rng: SeededRng;
+  /** A progress sink that records every report, for assertions. */
   progress: MemoryProgressSink;
+  /** A checkpoint store kept in memory. */
   checkpoint: InMemoryCheckpointStore;
+  /** A blob store kept in memory. */
   blob_store: InMemoryBlobStore;
+  /** An event bus that delivers in memory. */
   event_bus: InMemoryEventBus;
 }
 

@@ -57,15 +57,21 @@ export interface McpHttpRuntimeOptions {
 
 /** One plugin of {@link McpHttpRuntime.connections}. Holds no credentials. @since 0.1.0 */
 export interface HttpConnectionInfo {
+  /** The plugin's name. */
   readonly plugin: string;
+  /** The plugin's kind. */
   readonly kind: string;
   /** The service URL without query string or fragment. */
   readonly url: string;
+  /** Where the connection stands (`up`, `down` while reconnecting, ...). */
   readonly state: ConnectionState;
+  /** The circuit breaker's position. */
   readonly breaker: BreakerState;
+  /** Failed calls in a row since the last success; the breaker opens at its threshold. */
   readonly consecutiveFailures: number;
   /** Sessions opened so far (more than one after a reconnect). */
   readonly sessions: number;
+  /** Message of the error that took the service down; `undefined` once it is back up. */
   readonly lastError: string | undefined;
 }
 
@@ -74,8 +80,14 @@ export interface HttpConnectionInfo {
  * @since 0.1.0
  */
 export interface McpHttpRuntime extends RuntimeAdapter {
+  /** Always `mcp_http`. */
   readonly runtime: typeof RUNTIME_MCP_HTTP;
   check(manifest: PluginManifest, kindSpec: KindSpec | undefined): PluginRegistryError | undefined;
+  /**
+   * Check the manifest, then connect to the plugin's service and handshake. A
+   * service that cannot be reached yet gives a `degraded` handle that
+   * reconnects in the background; any other failure is thrown.
+   */
   load(manifest: PluginManifest, options: RuntimeLoadOptions): Promise<PluginHandle>;
   /** Tear down every plugin still loaded and drop its connections. */
   close(): Promise<void>;

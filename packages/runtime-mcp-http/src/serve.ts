@@ -42,12 +42,17 @@ export interface ServePluginOptions extends PluginServerOptions {
 
 /** A plugin being served over HTTP. @since 0.1.0 */
 export interface ServedHttpPlugin {
+  /** The plugin's name. */
   readonly name: string;
+  /** The plugin's kind. */
   readonly kind: string;
+  /** Hooks the plugin implements (announced in the capability). */
   readonly hooks: readonly string[];
+  /** MCP tool names of the hooks that are not function-templated. */
   readonly toolNames: readonly string[];
   /** The endpoint to put in a manifest's `[plugin.mcp_http] url`. */
   readonly url: string;
+  /** The port the server listens on (the one picked when `port` was 0). */
   readonly port: number;
   /** Sessions open now. */
   sessions(): number;
@@ -68,7 +73,9 @@ export interface ServedHttpPlugin {
  * @since 0.1.0
  */
 export interface McpSessionServer {
+  /** The SDK server that serves this session. */
   readonly server: Server;
+  /** Run when the endpoint closes while the session is still open (e.g. the plugin's teardown). */
   shutdown?(): Promise<unknown>;
 }
 
@@ -94,7 +101,9 @@ export interface McpHttpServeOptions {
 
 /** An MCP endpoint being served over HTTP. @since 0.1.0 */
 export interface McpHttpEndpoint {
+  /** The endpoint's URL (`http://<host>:<port><path>`). */
   readonly url: string;
+  /** The port the server listens on (the one picked when `port` was 0). */
   readonly port: number;
   /** Sessions open now. */
   sessions(): number;

@@ -45,10 +45,15 @@ export interface McpStdioRuntimeOptions {
 
 /** One process of {@link McpStdioRuntime.processes}. @since 0.1.0 */
 export interface StdioProcessInfo {
+  /** The plugin's name. */
   readonly plugin: string;
+  /** The plugin's kind. */
   readonly kind: string;
+  /** Process id of the current child; `undefined` when none is running. */
   readonly pid: number | undefined;
+  /** Where the process stands; `failed` once restarts were given up. */
   readonly state: 'idle' | 'running' | 'restarting' | 'failed' | 'stopping' | 'stopped';
+  /** Successful restarts after crashes so far. */
   readonly restarts: number;
 }
 
@@ -57,8 +62,10 @@ export interface StdioProcessInfo {
  * @since 0.1.0
  */
 export interface McpStdioRuntime extends RuntimeAdapter {
+  /** Always `mcp_stdio`. */
   readonly runtime: typeof RUNTIME_MCP_STDIO;
   check(manifest: PluginManifest, kindSpec: KindSpec | undefined): PluginRegistryError | undefined;
+  /** Check the manifest, then start the plugin's child process and handshake with it. */
   load(manifest: PluginManifest, options: RuntimeLoadOptions): Promise<PluginHandle>;
   /** Tear down every plugin still loaded and wait until their processes are gone. */
   close(): Promise<void>;

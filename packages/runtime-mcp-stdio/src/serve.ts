@@ -25,9 +25,13 @@ export interface ServePluginOptions extends PluginServerOptions {
 
 /** A plugin being served. @since 0.1.0 */
 export interface ServedPlugin {
+  /** The plugin's name. */
   readonly name: string;
+  /** The plugin's kind. */
   readonly kind: string;
+  /** Hooks the plugin implements (announced in the capability). */
   readonly hooks: readonly string[];
+  /** MCP tool names of the hooks that are not function-templated. */
   readonly toolNames: readonly string[];
   /** Resolves when the server has stopped (stdin ended, or {@link ServedPlugin.close}). */
   readonly closed: Promise<void>;

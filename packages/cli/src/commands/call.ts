@@ -24,12 +24,19 @@ Exit codes: 0 the call returned, 1 the call or the start failed, 2 usage error.
 
 /** Options of `call`. */
 export interface CallOptions extends Omit<HostOptions, 'io'> {
+  /** `--json`: write only the result as JSON on stdout. */
   readonly json: boolean;
+  /** `--plugins`: folders to discover plugins in; at least one is required. */
   readonly plugins: readonly string[];
+  /** `--input`: the hook's input as JSON text, or `@file` to read it from a file. @default `{}` */
   readonly input?: string;
+  /** `--name`: call only this plugin, bypassing selection. */
   readonly name?: string;
+  /** `--meta`: `key=value` pairs of call metadata; a value is parsed as JSON when it can be. */
   readonly meta: readonly string[];
+  /** `--timeout`: time limit of the call in ms, as given on the command line. */
   readonly timeout?: string;
+  /** `--dispatch`: the dispatch class to use for a kind or hook that has no hookspec here. */
   readonly dispatch?: string;
 }
 

@@ -15,12 +15,19 @@ discovery or a plugin did not start, 2 usage error.
 
 /** One plugin row of `list --json`. */
 export interface ListedPlugin {
+  /** The plugin's name. */
   readonly name: string;
+  /** The plugin's kind. */
   readonly kind: string;
+  /** The runtime chosen, else the declared runtimes joined with `+`; `null` if neither is known. */
   readonly runtime: string | null;
+  /** The manifest's priority; 0 when there is no manifest. */
   readonly priority: number;
+  /** The plugin's state. */
   readonly state: PluginState;
+  /** Message of the error that made the plugin `unavailable` or `degraded`, else `null`. */
   readonly reason: string | null;
+  /** Where the manifest came from: a file path, or `inline`. */
   readonly source: string;
 }
 

@@ -14,11 +14,26 @@ Exit codes: 0 all valid, 1 at least one invalid, 2 usage error.
 
 /** One row of `validate --json`. */
 export interface ValidateResult {
+  /** The path as given on the command line. */
   readonly path: string;
+  /** Whether the manifest is valid. */
   readonly ok: boolean;
+  /** The plugin's name; `null` when the manifest could not be read far enough. */
   readonly name: string | null;
-  readonly problems: readonly { readonly pointer: string; readonly message: string }[];
-  readonly warnings: readonly { readonly pointer: string; readonly message: string }[];
+  /** Why the manifest is invalid; empty when it is valid. */
+  readonly problems: readonly {
+    /** JSON pointer to the offending value in the manifest. */
+    readonly pointer: string;
+    /** What is wrong. */
+    readonly message: string;
+  }[];
+  /** Issues that do not make the manifest invalid. */
+  readonly warnings: readonly {
+    /** JSON pointer to the value the warning is about. */
+    readonly pointer: string;
+    /** The warning. */
+    readonly message: string;
+  }[];
 }
 
 /** `dagstack-plugins validate`. */

@@ -57,7 +57,12 @@ import { readJsonFile, writeJsonAtomic } from './state-file.js';
  * @since 0.1.0
  */
 export interface UnitRegistry {
+  /** The manifests of every registered plugin. */
   listManifests(): readonly PluginManifest[];
+  /**
+   * Call `hook` of `kind` with `input`; the orchestrator always passes a
+   * `target` (the unit's plugin) and the unit's metadata.
+   */
   call(
     kind: string,
     hook: string,
@@ -69,7 +74,16 @@ export interface UnitRegistry {
       readonly timeoutMs?: number;
     },
   ): Promise<unknown>;
-  status?(): readonly { readonly name: string; readonly kind: string; readonly state: string }[];
+  /** The current lifecycle state of each registered plugin. */
+  status?(): readonly {
+    /** Manifest name of the plugin. */
+    readonly name: string;
+    /** Kind of the plugin. */
+    readonly kind: string;
+    /** Lifecycle state of the plugin, such as `ready` or `degraded`. */
+    readonly state: string;
+  }[];
+  /** Subscribe to plugin state changes; returns a function that unsubscribes. */
   on?(
     event: 'state',
     listener: (change: {
@@ -116,6 +130,7 @@ export interface LocalExecutorOptions {
  * @since 0.1.0
  */
 export interface UnitOfWorkCall {
+  /** Id of the unit being run, as `enqueue` returned it. */
   readonly unit_id: string;
   /** 1 on the first run; each retry, backfill or resume after a restart adds one. */
   readonly attempt: number;
@@ -125,6 +140,7 @@ export interface UnitOfWorkCall {
    * deletes it when the unit succeeds.
    */
   readonly checkpoint_key: string;
+  /** The unit's partition, when it has one. */
   readonly partition_key?: string;
 }
 
@@ -134,23 +150,37 @@ export interface UnitOfWorkCall {
  * @since 0.1.0
  */
 export interface UnitSnapshot {
+  /** Id of the unit, as `enqueue` returned it. */
   readonly unit_id: string;
+  /** Manifest name of the unit-of-work plugin that runs the unit. */
   readonly plugin_name: string;
+  /** Kind of that plugin. */
   readonly plugin_kind: string;
+  /** Hook called on the plugin to run the unit. */
   readonly hook: string;
+  /** Arguments the unit was enqueued with, passed to the hook. */
   readonly args: JsonObject;
+  /** Where the unit is in its lifecycle. */
   readonly state: UnitState;
+  /** How many times the unit has been started so far. */
   readonly attempts: number;
+  /** When the unit was enqueued (RFC 3339). */
   readonly enqueued_at: string;
+  /** When the unit's latest run started (RFC 3339); absent while it is queued. */
   readonly started_at?: string;
+  /** When the unit reached an end state (RFC 3339); absent until then. */
   readonly finished_at?: string;
+  /** Deduplication key the unit was enqueued with, if any. */
   readonly idempotency_key?: string;
+  /** The unit's partition: given at enqueue, or taken from its args as the plugin's manifest says. */
   readonly partition_key?: string;
   /** Set for plugins whose `unit_of_work.idempotency_mode` is `input_hash`. */
   readonly input_hash?: string;
   /** Set on success for plugins whose `idempotency_mode` is `output_hash`. */
   readonly output_hash?: string;
+  /** Aggregate of the unit's progress reports and the orchestrator's own notes. */
   readonly progress?: JsonObject;
+  /** Why the unit failed, expired or was cancelled, when it did. */
   readonly error?: string;
   /** What the plugin returned, once the unit succeeded. */
   readonly output?: unknown;

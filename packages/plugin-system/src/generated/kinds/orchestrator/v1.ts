@@ -2,13 +2,13 @@
 // Change the sources and run `dagstack-hookspec generate` again.
 // Kind "orchestrator", kind_api_version 1.0.0. Sources (sha256), relative to the hookspec:
 //   v1.yaml 16b671bc080d71a5c9a4c76720d33b143b9e55ffc2c8c257ffd2da1789be4b1d
-//   schemas/backfill.input.json f38a8794f5d5d534ea9e4a71bac1c0aa4fc4a7fcfe3294c3425a527c5ef359d4
+//   schemas/backfill.input.json 2b0f285980faf955673a02a26ed81bd4cd6d6223fe931f7b506d1d124a410674
 //   schemas/backfill.output.json dc2a64015bef29425a85039f593b8963356451075320e693146a3899ec10d5b4
 //   schemas/common.json fe0710ef218f158017c47fa8863ac2daff200d1d4d292a7de335cfd804f1f924
 //   schemas/enqueue.input.json 66632ba0259a897359d26bc9e5d94ae6538df68cb2952234c0b09c33e83d4a05
 //   schemas/enqueue.output.json 23d6b290f8e783dac1a91945392ed032aa1b93de8b37a19b98f86e568c7d9273
 //   schemas/status.input.json 186dcc4015e18630e08787f021a6deeca9af38ae48209cd2bb7439f3ddc4c1db
-//   schemas/status.output.json 47f3bec54228070b3d62834f05caf38851dba2138a7469a1383d43690025a8e0
+//   schemas/status.output.json da6394e30e4c626ca33d5f7ce49e956febeccc01be7bf1492f7d51c83832e5bc
 
 import type { HookCall, KindSpec, Plugin } from '@dagstack/plugin-api';
 
@@ -26,8 +26,11 @@ export const HOOK_NAMES: readonly HookName[] = ['enqueue', 'status', 'backfill']
 
 /** Dispatch class of each hook. The registry dispatches by it; callers never name the class. */
 export const HOOK_DISPATCH: {
+  /** `singleton` — one plugin serves the call (first non-empty result). */
   readonly enqueue: 'singleton';
+  /** `singleton` — one plugin serves the call (first non-empty result). */
   readonly status: 'singleton';
+  /** `singleton` — one plugin serves the call (first non-empty result). */
   readonly backfill: 'singleton';
 } = {
   enqueue: 'singleton',
@@ -37,8 +40,11 @@ export const HOOK_DISPATCH: {
 
 /** Whether each hook may be served over MCP. */
 export const HOOK_MCP_EXPOSED: {
+  /** Not exposed over MCP. */
   readonly enqueue: false;
+  /** Not exposed over MCP. */
   readonly status: false;
+  /** Not exposed over MCP. */
   readonly backfill: false;
 } = {
   enqueue: false,
@@ -48,7 +54,9 @@ export const HOOK_MCP_EXPOSED: {
 
 /** Constraints every plugin of the kind is held to. */
 export const KIND_CONSTRAINTS: {
+  /** When true, plugins of the kind run only in the host process (no MCP runtime). */
   readonly in_process_only: true;
+  /** When true, at most one plugin of the kind is active in a runtime. */
   readonly singleton_per_runtime: true;
 } = {
   in_process_only: true,
@@ -83,9 +91,13 @@ export type StatusInput = {
 
 /** orchestrator.status output */
 export type StatusOutput = {
+  /** The id of the unit, as enqueue returned it. */
   unit_id: string;
+  /** The unit's current lifecycle state. */
   state: UnitState;
+  /** When the unit's latest run started; absent while the unit is queued. */
   started_at?: Timestamp;
+  /** When the unit reached an end state; absent until then. */
   finished_at?: Timestamp;
   /** Aggregate of the unit's progress reports: percent done, last checkpoint, and so on. */
   progress?: Record<string, unknown>;
@@ -103,7 +115,9 @@ export type BackfillInput = {
   plugin_name?: string;
   /** Only units of this partition. */
   partition_key?: string;
+  /** Only units enqueued at or after this time (inclusive). */
   since?: Timestamp;
+  /** Only units enqueued before this time (exclusive). */
   until?: Timestamp;
   /** Which end states to run again. Default: failed and expired. */
   states?: RerunnableState[];
@@ -142,9 +156,30 @@ export type RerunnableState = 'failed' | 'expired' | 'cancelled';
 
 /** Input and output type of each hook. */
 export type HookTypes = {
-  enqueue: { input: EnqueueInput; output: EnqueueOutput };
-  status: { input: StatusInput; output: StatusOutput };
-  backfill: { input: BackfillInput; output: BackfillOutput };
+  /** Queue a unit of work and return its unit_id. */
+  enqueue: {
+    /** Input payload of `enqueue`. */
+    input: EnqueueInput;
+    /** Output payload of `enqueue`. */
+    output: EnqueueOutput;
+  };
+  /** The current state of a unit of work, by unit_id. */
+  status: {
+    /** Input payload of `status`. */
+    input: StatusInput;
+    /** Output payload of `status`. */
+    output: StatusOutput;
+  };
+  /**
+   * Queue again the units that failed or expired, selected by plugin,
+   * partition, time window and state.
+   */
+  backfill: {
+    /** Input payload of `backfill`. */
+    input: BackfillInput;
+    /** Output payload of `backfill`. */
+    output: BackfillOutput;
+  };
 };
 
 /**
@@ -278,15 +313,19 @@ export const KIND_SPEC: KindSpec = {
         additionalProperties: false,
         properties: {
           unit_id: {
+            description: 'The id of the unit, as enqueue returned it.',
             type: 'string',
           },
           state: {
+            description: "The unit's current lifecycle state.",
             $ref: '#/$defs/UnitState',
           },
           started_at: {
+            description: "When the unit's latest run started; absent while the unit is queued.",
             $ref: '#/$defs/Timestamp',
           },
           finished_at: {
+            description: 'When the unit reached an end state; absent until then.',
             $ref: '#/$defs/Timestamp',
           },
           progress: {
@@ -337,9 +376,11 @@ export const KIND_SPEC: KindSpec = {
             type: 'string',
           },
           since: {
+            description: 'Only units enqueued at or after this time (inclusive).',
             $ref: '#/$defs/Timestamp',
           },
           until: {
+            description: 'Only units enqueued before this time (exclusive).',
             $ref: '#/$defs/Timestamp',
           },
           states: {

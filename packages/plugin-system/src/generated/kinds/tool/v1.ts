@@ -23,7 +23,9 @@ export const HOOK_NAMES: readonly HookName[] = ['get_schema', 'execute'];
 
 /** Dispatch class of each hook. The registry dispatches by it; callers never name the class. */
 export const HOOK_DISPATCH: {
+  /** `broadcast_collect` — every plugin is called; the results are collected in order. */
   readonly get_schema: 'broadcast_collect';
+  /** `singleton` — one plugin serves the call (first non-empty result). */
   readonly execute: 'singleton';
 } = {
   get_schema: 'broadcast_collect',
@@ -32,7 +34,9 @@ export const HOOK_DISPATCH: {
 
 /** Whether each hook may be served over MCP. */
 export const HOOK_MCP_EXPOSED: {
+  /** Not exposed over MCP. */
   readonly get_schema: false;
+  /** MCP tool name: `{kind}.{plugin}.{hook}.{function}`. */
   readonly execute: true;
 } = {
   get_schema: false,
@@ -109,8 +113,20 @@ export type FunctionSchema = {
 
 /** Input and output type of each hook. */
 export type HookTypes = {
-  get_schema: { input: GetSchemaInput; output: GetSchemaOutput };
-  execute: { input: ExecuteInput; output: ExecuteOutput };
+  /** The JSON Schemas of the functions this plugin offers. */
+  get_schema: {
+    /** Input payload of `get_schema`. */
+    input: GetSchemaInput;
+    /** Output payload of `get_schema`. */
+    output: GetSchemaOutput;
+  };
+  /** Run one function of the plugin. */
+  execute: {
+    /** Input payload of `execute`. */
+    input: ExecuteInput;
+    /** Output payload of `execute`. */
+    output: ExecuteOutput;
+  };
 };
 
 /**
