@@ -238,7 +238,7 @@ describe('pnpm pack', () => {
     }
   });
 
-  it('packs no tests, build info or test reports', () => {
+  it('packs no tests, build info or test reports; packs the README and the Apache-2.0 LICENSE', () => {
     for (const pkg of packed.values()) {
       const stray = [...pkg.files.keys()].filter((path) =>
         /(^|\/)(test|tests|__tests__|node_modules)\/|\.test(-d)?\.[cm]?[jt]s$|\.tsbuildinfo$|\.test-report\.json$/.test(
@@ -247,6 +247,10 @@ describe('pnpm pack', () => {
       );
       expect(stray, pkg.name).toEqual([]);
       expect(pkg.files.has('README.md'), `${pkg.name} README.md`).toBe(true);
+      expect(pkg.manifest.license, `${pkg.name} license`).toBe('Apache-2.0');
+      expect(pkg.files.get('LICENSE')?.toString('utf8'), `${pkg.name} LICENSE`).toMatch(
+        /^\s*Apache License\s+Version 2\.0, January 2004/,
+      );
     }
   });
 
