@@ -17,6 +17,7 @@ export type PackageJson = {
   name: string;
   version: string;
   private?: boolean;
+  license?: string;
   exports?: unknown;
   publishConfig?: { exports?: unknown; access?: string };
   types?: string;
