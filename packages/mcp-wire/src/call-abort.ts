@@ -1,4 +1,10 @@
-import type { CallAbortListener, HookCall } from '@dagstack/plugin-api';
+import {
+  type CallAbortListener,
+  type CallWatch,
+  type HookCall,
+  unwatchCall,
+  watchCall,
+} from '@dagstack/plugin-api';
 
 /**
  * The abort state of one hook call's MCP request, handed to the SDK as the
@@ -24,9 +30,8 @@ export class CallAbort implements CallAbortListener {
   settled = false;
   #call: HookCall | undefined;
   #listeners: (() => void)[] | undefined = undefined;
-  #signal: AbortSignal | undefined = undefined;
-  /** Watching through `HookCall.watchAbort` (to be stopped on settle). */
-  #watching = false;
+  /** How the call is watched (undone on settle). */
+  #watch: CallWatch = false;
 
   constructor(call: HookCall) {
     this.#call = call;
@@ -35,20 +40,7 @@ export class CallAbort implements CallAbortListener {
   /** Start watching the call (before the request is sent). */
   watch(): void {
     const call = this.#call;
-    if (call === undefined) return;
-    const watched = call.watchAbort?.(this, true);
-    if (watched !== undefined) {
-      // `false`: the call can never abort; nothing to undo on settle.
-      this.#watching = watched;
-      return;
-    }
-    const signal = call.signal;
-    if (signal.aborted) {
-      this.abort(signal.reason);
-      return;
-    }
-    this.#signal = signal;
-    signal.addEventListener('abort', this);
+    if (call !== undefined) this.#watch = watchCall(call, this);
   }
 
   /** `CallAbortListener`: the call aborted. */
@@ -82,27 +74,14 @@ export class CallAbort implements CallAbortListener {
     if (listeners !== undefined) for (const listener of listeners) listener();
   }
 
-  /** The `EventListener` form: the call's signal aborted. */
-  handleEvent(): void {
-    const signal = this.#signal;
-    if (signal !== undefined) this.abort(signal.reason);
-  }
-
   /** The request settled: drop the call and the listener on its signal. */
   settle(): void {
     this.settled = true;
     const call = this.#call;
     this.#call = undefined;
     this.#listeners = undefined;
-    if (this.#watching && call !== undefined) {
-      this.#watching = false;
-      call.watchAbort?.(this, false);
-    }
-    const signal = this.#signal;
-    if (signal !== undefined) {
-      this.#signal = undefined;
-      signal.removeEventListener('abort', this);
-    }
+    if (call !== undefined) unwatchCall(call, this, this.#watch);
+    this.#watch = false;
   }
 
   /** For the SDK (which takes an `AbortSignal`) and `mapRequestError`. */

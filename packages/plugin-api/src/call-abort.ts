@@ -1,3 +1,5 @@
+import type { HookCall } from './hooks.js';
+
 /**
  * Told once when the call it watches aborts (timeout, the caller's
  * cancellation, a fail-fast failure, or the registry stopping the plugin).
@@ -65,4 +67,49 @@ export class CallAbortListeners {
     if (first !== undefined) first.callAborted(reason);
     if (rest !== undefined) for (const listener of rest) listener.callAborted(reason);
   }
+}
+
+/**
+ * How {@link watchCall} watches a call, for {@link unwatchCall}: `true`
+ * through its `watchAbort`, `false` not at all (it cannot abort, or had
+ * already aborted), or through its signal.
+ * @since 0.2.0
+ */
+export type CallWatch =
+  | boolean
+  | {
+      /** The call's signal, watched because the call has no `watchAbort`. */
+      readonly signal: AbortSignal;
+      /** The listener added to it. */
+      readonly onAbort: () => void;
+    };
+
+/**
+ * Tell `listener` when `call` aborts: through `call.watchAbort` when the
+ * call has it (no signal is created), otherwise through `call.signal`. A call
+ * that has already aborted tells the listener at once. Keep the result for
+ * {@link unwatchCall}.
+ * @since 0.2.0
+ */
+export function watchCall(call: HookCall, listener: CallAbortListener): CallWatch {
+  const watched = call.watchAbort?.(listener, true);
+  if (watched !== undefined) return watched;
+  const signal = call.signal;
+  if (signal.aborted) {
+    listener.callAborted(signal.reason);
+    return false;
+  }
+  const onAbort = (): void => listener.callAborted(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  return { signal, onAbort };
+}
+
+/**
+ * Stop what {@link watchCall} started (once the watching side is done with
+ * the call, so a long-lived signal does not collect listeners).
+ * @since 0.2.0
+ */
+export function unwatchCall(call: HookCall, listener: CallAbortListener, watch: CallWatch): void {
+  if (watch === true) call.watchAbort?.(listener, false);
+  else if (watch !== false) watch.signal.removeEventListener('abort', watch.onAbort);
 }

@@ -5,8 +5,8 @@
  * with `export type` for types.
  */
 
-export type { CallAbortListener } from './call-abort.js';
-export { CallAbortListeners } from './call-abort.js';
+export type { CallAbortListener, CallWatch } from './call-abort.js';
+export { CallAbortListeners, unwatchCall, watchCall } from './call-abort.js';
 export type {
   DispatchClass,
   ExecutionModel,

@@ -17,6 +17,7 @@ export type {
   BlobStore,
   CallAbortListener,
   CallMetadata,
+  CallWatch,
   ChainWrapSpec,
   CheckpointStore,
   Clock,
@@ -154,7 +155,9 @@ export {
   STOP_CHAIN,
   stopChain,
   TeardownErrors,
+  unwatchCall,
   VersionIncompatible,
+  watchCall,
 } from '@dagstack/plugin-api';
 export type {
   DiscoverOptions,

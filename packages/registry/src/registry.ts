@@ -3,6 +3,7 @@ import {
   type CallAbortListener,
   CallAbortListeners,
   type CallMetadata,
+  type CallWatch,
   envKindSuffix,
   type HealthStatus,
   type HookCall,
@@ -34,7 +35,9 @@ import {
   RuntimeNotSupported,
   type RuntimeReportedState,
   TeardownErrors,
+  unwatchCall,
   VersionIncompatible,
+  watchCall,
 } from '@dagstack/plugin-api';
 import {
   type DiscoverOptions,
@@ -212,8 +215,8 @@ interface TrackedAbort {
   cancelled: { reason: unknown } | undefined;
   /** Watchers through `watchAbort`; the caller's call is watched once the first one comes. */
   listeners: CallAbortListeners | undefined;
-  /** The caller's signal, when its call has no `watchAbort` and it is watched. */
-  parentSignal: AbortSignal | undefined;
+  /** How the caller's call is watched (undone when this call settles). */
+  parentWatch: CallWatch;
 }
 
 /**
@@ -301,7 +304,7 @@ class TrackedCall implements HookCall, InFlightOperation, CallAbortListener {
         controller: undefined,
         cancelled: undefined,
         listeners: undefined,
-        parentSignal: undefined,
+        parentWatch: false,
       };
       this.#abort = state;
     }
@@ -352,14 +355,7 @@ class TrackedCall implements HookCall, InFlightOperation, CallAbortListener {
       listeners = new CallAbortListeners();
       state.listeners = listeners;
       listeners.add(listener);
-      if (this.#parent.watchAbort?.(this, true) === undefined) {
-        const signal = this.#parent.signal;
-        if (signal.aborted) this.callAborted(signal.reason);
-        else {
-          state.parentSignal = signal;
-          signal.addEventListener('abort', this);
-        }
-      }
+      state.parentWatch = watchCall(this.#parent, this);
       return true;
     }
     listeners.add(listener);
@@ -371,22 +367,10 @@ class TrackedCall implements HookCall, InFlightOperation, CallAbortListener {
     this.#abort?.listeners?.fire(reason);
   }
 
-  /** The `EventListener` form, for a caller's call watched through its signal. */
-  handleEvent(): void {
-    const signal = this.#abort?.parentSignal;
-    if (signal !== undefined) this.callAborted(signal.reason);
-  }
-
   /** The call settled: stop watching the caller's call. */
   #release(state: TrackedAbort): void {
-    if (state.listeners === undefined) return;
-    const signal = state.parentSignal;
-    if (signal !== undefined) {
-      state.parentSignal = undefined;
-      signal.removeEventListener('abort', this);
-    } else {
-      this.#parent.watchAbort?.(this, false);
-    }
+    unwatchCall(this.#parent, this, state.parentWatch);
+    state.parentWatch = false;
   }
 
   /** JSON form (logs, MCP adapters): the signal is not data. */
