@@ -34,6 +34,7 @@ import {
 } from './capability-index.js';
 import { HookValidationError } from './errors.js';
 import { chainCaller, collectCaller, firstResultCaller, singletonCaller } from './hot-path.js';
+import { invokeCandidate } from './in-flight.js';
 import { EMPTY_METADATA, findJsonProblem, freezeMetadata } from './json.js';
 import {
   bandOf,
@@ -748,11 +749,7 @@ export class DispatchEngine {
     state: CallState,
   ): Promise<unknown> {
     try {
-      return await candidate.handle.invoke(
-        plan.hook,
-        input,
-        new PluginCall(state, plan.kind, candidate.name, plan.hook),
-      );
+      return await invokeCandidate(candidate, state, plan.kind, plan.hook, input);
     } catch (error) {
       throw wrapError(error, candidate, plan);
     }
@@ -835,11 +832,7 @@ export class DispatchEngine {
       // An explicit choice (target, routing policy, DAGSTACK_ACTIVE_<KIND>) calls that plugin only.
       state.current = chosen.name;
       try {
-        result = await chosen.handle.invoke(
-          plan.hook,
-          args,
-          new PluginCall(state, plan.kind, chosen.name, plan.hook),
-        );
+        result = await invokeCandidate(chosen, state, plan.kind, plan.hook, args);
       } catch (error) {
         throw wrapError(error, chosen, plan);
       }
@@ -916,11 +909,7 @@ export class DispatchEngine {
     state.current = chosen.name;
     let result: unknown;
     try {
-      result = await chosen.handle.invoke(
-        plan.hook,
-        args,
-        new PluginCall(state, plan.kind, chosen.name, plan.hook),
-      );
+      result = await invokeCandidate(chosen, state, plan.kind, plan.hook, args);
     } catch (error) {
       throw wrapError(error, chosen, plan);
     }
@@ -954,11 +943,7 @@ export class DispatchEngine {
       last = c;
       let out: unknown;
       try {
-        out = await c.handle.invoke(
-          plan.hook,
-          value,
-          new PluginCall(state, plan.kind, c.name, plan.hook),
-        );
+        out = await invokeCandidate(c, state, plan.kind, plan.hook, value);
       } catch (error) {
         throw wrapError(error, c, plan);
       }
@@ -1065,12 +1050,8 @@ export class DispatchEngine {
         const c = list[i] as DispatchCandidate;
         let work: Promise<unknown>;
         try {
-          work = c.handle.invoke(
-            plan.hook,
-            args,
-            new PluginCall(state, plan.kind, c.name, plan.hook),
-          );
-          if (!(work instanceof Promise)) work = Promise.resolve(work);
+          const out = invokeCandidate(c, state, plan.kind, plan.hook, args);
+          work = out instanceof Promise ? out : Promise.resolve(out);
         } catch (error) {
           work = Promise.reject(error);
         }

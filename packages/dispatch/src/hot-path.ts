@@ -28,6 +28,8 @@ import type { CallAbortListener, CallMetadata, Logger } from '@dagstack/plugin-a
 import { type CallAbortListeners, isStopChain, STOP_CHAIN } from '@dagstack/plugin-api';
 import type { SharedCallState } from './call-state.js';
 import { PluginCall, watchState } from './call-state.js';
+import type { OutcomeChecks } from './in-flight.js';
+import { invokeCandidate, TrackedCall } from './in-flight.js';
 import { EMPTY_METADATA } from './json.js';
 import type { HookPlan, HotCall } from './plan.js';
 import { isEmpty, noResult, wrapError } from './plan.js';
@@ -81,6 +83,13 @@ export function singletonCaller(plan: HookPlan, chosen: DispatchCandidate): HotC
   const onError = (error: unknown): never => {
     throw wrapError(error, chosen, plan);
   };
+  const list = chosen.inFlight;
+  if (list !== undefined) {
+    // Tracked (the registry's candidates): the tracked call checks the
+    // result in its own reaction, so tracking adds no promise hop.
+    const checks: OutcomeChecks = { onResult, onError };
+    return (input) => new TrackedCall(undefined, kind, name, hook, list, checks).run(handle, input);
+  }
   return (input) => {
     let out: unknown;
     try {
@@ -101,7 +110,6 @@ export function singletonCaller(plan: HookPlan, chosen: DispatchCandidate): HotC
 export function firstResultCaller(plan: HookPlan): HotCall {
   const { kind, hook, candidates } = plan;
   const first = candidates[0] as DispatchCandidate;
-  const { name, handle } = first;
   const onError = (error: unknown): never => {
     throw wrapError(error, first, plan);
   };
@@ -110,7 +118,7 @@ export function firstResultCaller(plan: HookPlan): HotCall {
       isEmpty(result) ? firstResultFrom(plan, input, 1) : result;
     let out: unknown;
     try {
-      out = handle.invoke(hook, input, new PluginCall(undefined, kind, name, hook));
+      out = invokeCandidate(first, undefined, kind, hook, input);
     } catch (error) {
       return Promise.reject(wrapError(error, first, plan));
     }
@@ -126,11 +134,7 @@ async function firstResultFrom(plan: HookPlan, input: unknown, start: number): P
     const c = list[i] as DispatchCandidate;
     let result: unknown;
     try {
-      result = await c.handle.invoke(
-        plan.hook,
-        input,
-        new PluginCall(undefined, plan.kind, c.name, plan.hook),
-      );
+      result = await invokeCandidate(c, undefined, plan.kind, plan.hook, input);
     } catch (error) {
       throw wrapError(error, c, plan);
     }
@@ -185,7 +189,7 @@ class ChainRun {
       const c = candidates[this.#index] as DispatchCandidate;
       let out: unknown;
       try {
-        out = c.handle.invoke(hook, this.#value, new PluginCall(undefined, kind, c.name, hook));
+        out = invokeCandidate(c, undefined, kind, hook, this.#value);
       } catch (error) {
         this.#reject(wrapError(error, c, plan));
         return;
@@ -293,7 +297,7 @@ class CollectRun implements SharedCallState {
       const c = candidates[i] as DispatchCandidate;
       let out: unknown;
       try {
-        out = c.handle.invoke(hook, input, new PluginCall(this, kind, c.name, hook));
+        out = invokeCandidate(c, this, kind, hook, input);
       } catch (error) {
         // Reported on a later tick, like an async failure: the others are still started.
         this.#watch(Promise.reject(error), i);

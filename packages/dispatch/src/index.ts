@@ -26,6 +26,7 @@ export {
 export { DispatchEngine } from './engine.js';
 export type { HookValidationErrorOptions } from './errors.js';
 export { HookValidationError, isHookValidationError } from './errors.js';
+export { InFlightCalls } from './in-flight.js';
 export type { JsonProblem } from './json.js';
 export { findJsonProblem } from './json.js';
 export { compareCandidates, sortCandidates } from './order.js';

@@ -7,6 +7,7 @@ import type {
   PluginHandle,
   PluginManifest,
 } from '@dagstack/plugin-api';
+import type { InFlightCalls } from './in-flight.js';
 
 /**
  * One loaded plugin as dispatch sees it. The registry builds these from its
@@ -29,6 +30,14 @@ export interface DispatchCandidate {
    * for a hook only when `hooks` contains it.
    */
   readonly handle: Pick<PluginHandle, 'invoke' | 'hooks'>;
+  /**
+   * Where the plugin's in-flight calls are listed (ADR-0001 `in_flight`):
+   * when set, the engine lists every call of this candidate there while it
+   * runs, and `cancel()` on a listed call settles its caller at once. The
+   * registry sets it; a bare engine may leave it out.
+   * @since 0.2.0
+   */
+  readonly inFlight?: InFlightCalls;
 }
 
 /**

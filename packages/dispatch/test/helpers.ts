@@ -8,16 +8,20 @@ import type {
   PluginManifest,
 } from '@dagstack/plugin-api';
 import { validateManifest } from '@dagstack/plugin-manifest';
-import type { DispatchCandidate } from '../src/index.js';
+import { type DispatchCandidate, InFlightCalls } from '../src/index.js';
 
 /** A hook method of a plain plugin object. */
 export type HookFn = (input: unknown, call: HookCall) => unknown;
 
-/** How a candidate's handle calls its object. */
-export type HandleMode = 'plain' | 'slow';
+/**
+ * How a candidate's handle calls its object: `plain` at once, `slow` after
+ * a random delay, `tracked` at once with the candidate's calls listed in an
+ * {@link InFlightCalls} (as the registry's candidates are).
+ */
+export type HandleMode = 'plain' | 'slow' | 'tracked';
 
-/** Both handle modes, for `describe.each`. */
-export const MODES: readonly HandleMode[] = ['plain', 'slow'];
+/** Every handle mode, for `describe.each`. */
+export const MODES: readonly HandleMode[] = ['plain', 'slow', 'tracked'];
 
 /** A full canonical manifest (validated by @dagstack/plugin-manifest) from a few fields. */
 export function manifest(fields: Record<string, unknown>): PluginManifest {
@@ -75,7 +79,7 @@ export function candidate(
   const invoke = async (hook: string, input: unknown, call: HookCall): Promise<unknown> => {
     const fn = plugin[hook];
     if (fn === undefined) throw new Error(`no hook ${hook}`);
-    if (mode === 'plain') return fn.call(plugin, input, call);
+    if (mode !== 'slow') return fn.call(plugin, input, call);
     concurrency?.enter();
     try {
       await sleep(1 + Math.floor(Math.random() * 8));
@@ -89,6 +93,7 @@ export function candidate(
     kind,
     manifest: manifest({ name, kind, ...options.manifest }),
     handle: { hooks, invoke },
+    ...(mode === 'tracked' ? { inFlight: new InFlightCalls() } : {}),
   };
 }
 

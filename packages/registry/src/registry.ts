@@ -1,12 +1,8 @@
 import {
   AmbiguousPlugin,
-  type CallAbortListener,
-  CallAbortListeners,
   type CallMetadata,
-  type CallWatch,
   envKindSuffix,
   type HealthStatus,
-  type HookCall,
   HookCancelled,
   HookTimeout,
   type InFlightOperation,
@@ -35,9 +31,7 @@ import {
   RuntimeNotSupported,
   type RuntimeReportedState,
   TeardownErrors,
-  unwatchCall,
   VersionIncompatible,
-  watchCall,
 } from '@dagstack/plugin-api';
 import {
   type DiscoverOptions,
@@ -54,6 +48,7 @@ import {
   DispatchEngine,
   type DispatchEngineOptions,
   type DispatchOptions,
+  InFlightCalls,
   type Middleware,
 } from '@dagstack/plugin-dispatch';
 import { checkCoreVersion, validateManifest } from '@dagstack/plugin-manifest';
@@ -167,216 +162,6 @@ export interface SetupReport {
     /** Why it is unavailable. */
     readonly error: PluginRegistryError;
   }[];
-}
-
-/**
- * The in-flight calls of one plugin, as an intrusive doubly linked list: a
- * `Set` of fresh objects costs a hash per call, several times the rest of
- * the tracking (measured, docs/performance.md).
- */
-class InFlightCalls implements Iterable<TrackedCall> {
-  #head: TrackedCall | undefined = undefined;
-  size = 0;
-
-  add(op: TrackedCall): void {
-    op.nextInFlight = this.#head;
-    op.prevInFlight = undefined;
-    if (this.#head !== undefined) this.#head.prevInFlight = op;
-    this.#head = op;
-    this.size++;
-  }
-
-  delete(op: TrackedCall): void {
-    const { prevInFlight: prev, nextInFlight: next } = op;
-    if (prev !== undefined) prev.nextInFlight = next;
-    else if (this.#head === op) this.#head = next;
-    else return; // not in the list
-    if (next !== undefined) next.prevInFlight = prev;
-    op.prevInFlight = undefined;
-    op.nextInFlight = undefined;
-    this.size--;
-  }
-
-  /** Oldest first. */
-  toArray(): TrackedCall[] {
-    const out: TrackedCall[] = [];
-    for (let op = this.#head; op !== undefined; op = op.nextInFlight) out.push(op);
-    return out.reverse();
-  }
-
-  [Symbol.iterator](): Iterator<TrackedCall> {
-    return this.toArray()[Symbol.iterator]();
-  }
-}
-
-/** The abort state of a {@link TrackedCall}, made only when something needs it. */
-interface TrackedAbort {
-  controller: AbortController | undefined;
-  cancelled: { reason: unknown } | undefined;
-  /** Watchers through `watchAbort`; the caller's call is watched once the first one comes. */
-  listeners: CallAbortListeners | undefined;
-  /** How the caller's call is watched (undone when this call settles). */
-  parentWatch: CallWatch;
-}
-
-/**
- * One plugin call as the registry tracks it (`ctx.inFlight()`, teardown) and
- * as the plugin's handle sees it (its `HookCall`): one object per call, few
- * fields (every call pays for each), the rest made on demand. The signal is
- * made only if the handle reads it (an `AbortController` costs more than a
- * whole in-process dispatch); `cancel()` aborts it then, or makes it start
- * aborted.
- */
-class TrackedCall implements HookCall, InFlightOperation, CallAbortListener {
-  readonly hook: string;
-  readonly startedAt: number;
-  /** Settles with the call (or when the registry cancels it). */
-  done: Promise<unknown> | undefined = undefined;
-  /** Links of {@link InFlightCalls}. */
-  prevInFlight: TrackedCall | undefined = undefined;
-  nextInFlight: TrackedCall | undefined = undefined;
-  readonly #parent: HookCall;
-  readonly #list: InFlightCalls;
-  #resolve: ((value: unknown) => void) | undefined = undefined;
-  #reject: ((reason: unknown) => void) | undefined = undefined;
-  #abort: TrackedAbort | undefined = undefined;
-
-  constructor(hook: string, call: HookCall, list: InFlightCalls) {
-    this.hook = hook;
-    this.startedAt = Date.now();
-    this.#parent = call;
-    this.#list = list;
-  }
-
-  get kind(): string {
-    return this.#parent.kind;
-  }
-
-  get name(): string {
-    return this.#parent.name;
-  }
-
-  get metadata(): CallMetadata {
-    return this.#parent.metadata;
-  }
-
-  /**
-   * Run the call on `handle`: listed in flight until it settles. The caller's
-   * promise also settles when the registry cancels the call (teardown), even
-   * if the plugin ignores the cancellation; a late result is then dropped.
-   */
-  run(handle: PluginHandle, input: unknown): Promise<unknown> {
-    this.#list.add(this);
-    const done = new Promise<unknown>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-    this.done = done;
-    let work: Promise<unknown>;
-    try {
-      work = handle.invoke(this.hook, input, this);
-    } catch (error) {
-      work = Promise.reject(error);
-    }
-    work.then(
-      (value) => this.#settle(value, true),
-      (error: unknown) => this.#settle(error, false),
-    );
-    return done;
-  }
-
-  #settle(outcome: unknown, ok: boolean): void {
-    const resolve = this.#resolve;
-    const reject = this.#reject;
-    if (resolve === undefined || reject === undefined) return;
-    this.#resolve = undefined;
-    this.#reject = undefined;
-    this.#list.delete(this);
-    if (this.#abort !== undefined) this.#release(this.#abort);
-    if (ok) resolve(outcome);
-    else reject(outcome);
-  }
-
-  #state(): TrackedAbort {
-    let state = this.#abort;
-    if (state === undefined) {
-      state = {
-        controller: undefined,
-        cancelled: undefined,
-        listeners: undefined,
-        parentWatch: false,
-      };
-      this.#abort = state;
-    }
-    return state;
-  }
-
-  get signal(): AbortSignal {
-    const state = this.#state();
-    let controller = state.controller;
-    if (controller === undefined) {
-      const made = new AbortController();
-      controller = made;
-      state.controller = made;
-      const parent = this.#parent.signal;
-      if (parent.aborted) made.abort(parent.reason);
-      else parent.addEventListener('abort', () => made.abort(parent.reason), { once: true });
-      if (state.cancelled !== undefined) made.abort(state.cancelled.reason);
-    }
-    return controller.signal;
-  }
-
-  cancel(reason?: unknown): void {
-    const state = this.#state();
-    if (state.cancelled === undefined) state.cancelled = { reason };
-    state.controller?.abort(reason);
-    state.listeners?.fire(reason);
-    this.#settle(reason, false);
-  }
-
-  /**
-   * `HookCall.watchAbort`: a tracked call can always abort (the registry
-   * cancels what is in flight when it stops a plugin), so the listener is
-   * kept; the caller's call is watched too, without reading its signal when
-   * it offers the same method.
-   */
-  watchAbort(listener: CallAbortListener, on: boolean): boolean {
-    const state = this.#state();
-    if (!on) {
-      state.listeners?.remove(listener);
-      return true;
-    }
-    if (state.cancelled !== undefined) {
-      listener.callAborted(state.cancelled.reason);
-      return true;
-    }
-    let listeners = state.listeners;
-    if (listeners === undefined) {
-      listeners = new CallAbortListeners();
-      state.listeners = listeners;
-      listeners.add(listener);
-      state.parentWatch = watchCall(this.#parent, this);
-      return true;
-    }
-    listeners.add(listener);
-    return true;
-  }
-
-  /** The caller's call aborted. */
-  callAborted(reason: unknown): void {
-    this.#abort?.listeners?.fire(reason);
-  }
-
-  /** The call settled: stop watching the caller's call. */
-  #release(state: TrackedAbort): void {
-    unwatchCall(this.#parent, this, state.parentWatch);
-    state.parentWatch = false;
-  }
-
-  /** JSON form (logs, MCP adapters): the signal is not data. */
-  toJSON(): { kind: string; name: string; hook: string; metadata: CallMetadata } {
-    return { kind: this.kind, name: this.name, hook: this.hook, metadata: this.metadata };
-  }
 }
 
 interface PluginRecord {
@@ -1272,9 +1057,8 @@ export class PluginRegistry {
     try {
       // Give in-flight operations the first half of the budget, then cancel them.
       if (record.inFlight.size > 0) {
-        const pending = record.inFlight.toArray().map((op) => op.done);
         await withTimeout(
-          () => Promise.allSettled(pending),
+          () => record.inFlight.idle(),
           limitMs / 2,
           () => new HookTimeout({ plugin: m.name, hook: 'in-flight', timeoutMs: limitMs / 2 }),
         ).catch(() => {
@@ -1533,16 +1317,12 @@ export class PluginRegistry {
     const handle = record.handle as PluginHandle;
     let candidate = this.#candidates.get(handle);
     if (candidate === undefined) {
-      const inFlight = record.inFlight;
-      const tracked: Pick<PluginHandle, 'invoke' | 'hooks'> = {
-        hooks: handle.hooks,
-        invoke: (hook, input, call) => new TrackedCall(hook, call, inFlight).run(handle, input),
-      };
       candidate = {
         name: record.manifest.name,
         kind: record.manifest.kind,
         manifest: record.manifest,
-        handle: tracked,
+        handle,
+        inFlight: record.inFlight,
       };
       this.#candidates.set(handle, candidate);
     }
