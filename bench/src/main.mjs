@@ -16,7 +16,13 @@
 // than that (V8's call sites have seen only its plugins); `BENCH_ONLY=<group title
 // prefix>` runs just the matching groups, to see that best case.
 import { availableParallelism, cpus } from 'node:os';
-import { DispatchEngine } from '@dagstack/plugin-dispatch';
+import {
+  CapabilityIndex,
+  DispatchEngine,
+  normalizeSelector,
+  selectorFromInput,
+  sortCandidates,
+} from '@dagstack/plugin-dispatch';
 import { PluginRegistry } from '@dagstack/plugin-registry';
 import { createHooks } from 'hookable';
 import { AsyncParallelHook, AsyncSeriesWaterfallHook } from 'tapable';
@@ -234,6 +240,44 @@ const rethrow = (error) => {
   throw error;
 };
 
+class KernelRecord {
+  prev = undefined;
+  next = undefined;
+  resolve = undefined;
+  reject = undefined;
+}
+const kernelList = { head: undefined };
+function kernelUnlink(r) {
+  if (r.prev !== undefined) r.prev.next = r.next;
+  else kernelList.head = r.next;
+  if (r.next !== undefined) r.next.prev = r.prev;
+}
+function trackedKernel(value) {
+  const r = new KernelRecord();
+  r.next = kernelList.head;
+  if (r.next !== undefined) r.next.prev = r;
+  kernelList.head = r;
+  const caller = new Promise((resolve, reject) => {
+    r.resolve = resolve;
+    r.reject = reject;
+  });
+  llm.complete(value).then(
+    (v) => {
+      kernelUnlink(r);
+      try {
+        r.resolve(checkResult(v));
+      } catch (error) {
+        r.reject(error);
+      }
+    },
+    (error) => {
+      kernelUnlink(r);
+      r.reject(error);
+    },
+  );
+  return caller;
+}
+
 group('singleton', 'direct `await plugin.complete(input)`', {
   'direct `await plugin.complete(input)`': async () => {
     for (let i = 0; i < BATCH; i++) await llm.complete(input);
@@ -242,6 +286,13 @@ group('singleton', 'direct `await plugin.complete(input)`', {
   // and catches errors must add to the direct call, one `then` and its promise tick.
   'direct call + one `then` (the floor of any result check)': async () => {
     for (let i = 0; i < BATCH; i++) await llm.complete(input).then(checkResult, rethrow);
+  },
+  // Reference, not a contender: the least that per-call in-flight tracking with
+  // R10's guarantee (cancel releases the caller) adds to a direct call: a record in
+  // an intrusive list and a promise of the caller's own, settled from the
+  // plugin's reaction. Measured in the same process as the registry row below.
+  'direct call + in-flight tracking kernel (the floor of ADR-0001 tracking)': async () => {
+    for (let i = 0; i < BATCH; i++) await trackedKernel(input);
   },
   'engine.call (singleton)': async () => {
     for (let i = 0; i < BATCH; i++) await singleEngine.call('llm', 'complete', input);
@@ -315,6 +366,35 @@ for (const { n, engine } of capabilities) {
   };
 }
 group('capability, 1,000 extensions', 'linear scan + direct call, 10 plugins', capabilityTasks);
+
+// The lookup alone (what "capability lookup flat from 10 to 1,000 plugins" is about):
+// the calls above also pay for 10 / 100 / 1,000 distinct plugin objects behind one
+// call site, which grows with the plugin count whatever the lookup does.
+let found;
+const lookupTasks = {};
+for (const { n, plugins } of capabilities) {
+  lookupTasks[`linear scan (find by extension), ${n} plugins`] = () => {
+    for (let i = 0; i < BATCH; i++) {
+      const request = REQUESTS[cursor++ & 1023];
+      found = plugins.find((p) => p.manifest.supports_extensions.includes(request.extension));
+    }
+  };
+}
+for (const { n, plugins } of capabilities) {
+  const index = new CapabilityIndex(sortCandidates(plugins));
+  lookupTasks[`CapabilityIndex.select (selector read + normalised + looked up), ${n} plugins`] =
+    () => {
+      for (let i = 0; i < BATCH; i++) {
+        const request = REQUESTS[cursor++ & 1023];
+        found = index.select(normalizeSelector(selectorFromInput(request)), undefined);
+      }
+    };
+}
+group(
+  'capability lookup only, 1,000 extensions',
+  'linear scan (find by extension), 10 plugins',
+  lookupTasks,
+);
 
 // ---------------------------------------------------------------------------
 // Run and report
@@ -393,5 +473,8 @@ console.log(
   `\n(total ${((Date.now() - started) / 1000).toFixed(1)} s; baseline of each group: ${groups.map((g) => g.baseline).join('; ')})`,
 );
 
+if (found === undefined || kernelList.head !== undefined) {
+  throw new Error('a lookup found nothing, or a tracked kernel call was left listed');
+}
 await singleRegistry.teardownAll();
 await chainRegistry.teardownAll();

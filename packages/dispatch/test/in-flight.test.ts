@@ -27,7 +27,8 @@ function tracked(
     manifest: manifest({ name, kind, ...fields }),
     handle: {
       hooks: new Set(Object.keys(hooks)),
-      invoke: (hook, input, call) => (hooks[hook] as Hook)(input, call),
+      // The type says Promise; handles may still return plain values, which the engine takes as they are.
+      invoke: (hook, input, call) => (hooks[hook] as Hook)(input, call) as Promise<unknown>,
     },
     inFlight: new InFlightCalls(),
   };
@@ -316,7 +317,7 @@ describe('cancel()', () => {
     let op: InFlightOperation | undefined;
     llm.handle.invoke = (_hook, _input, call) => {
       op = call as unknown as InFlightOperation;
-      return 'ok';
+      return 'ok' as unknown as Promise<unknown>;
     };
     expect(await engine.call('llm', 'complete', {})).toBe('ok');
     op?.cancel(new Error('late'));

@@ -201,6 +201,7 @@ export {
   Dispatcher,
   findJsonProblem,
   HookValidationError,
+  InFlightCalls,
   isHookValidationError,
   normalizeExtension,
   normalizeMimeType,
