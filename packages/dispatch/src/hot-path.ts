@@ -28,7 +28,7 @@ import type { CallAbortListener, CallMetadata, Logger } from '@dagstack/plugin-a
 import { type CallAbortListeners, isStopChain, STOP_CHAIN } from '@dagstack/plugin-api';
 import type { SharedCallState } from './call-state.js';
 import { PluginCall, watchState } from './call-state.js';
-import type { OutcomeChecks } from './in-flight.js';
+import type { CallOwner, OutcomeChecks } from './in-flight.js';
 import { invokeCandidate, TrackedCall } from './in-flight.js';
 import { EMPTY_METADATA } from './json.js';
 import type { HookPlan, HotCall } from './plan.js';
@@ -152,14 +152,21 @@ async function firstResultFrom(plan: HookPlan, input: unknown, start: number): P
  * (one `then` with the two callbacks made when the dispatch starts) and
  * continues when it settles. Synchronous stage results are taken in the loop.
  */
-class ChainRun {
+class ChainRun implements CallOwner {
   readonly #plan: HookPlan;
   readonly #logger: Logger;
   readonly #resolve: Settle;
   readonly #reject: Settle;
   #value: unknown;
   #index = 0;
+  /** The pending stage's tracked call (tracked candidates only). */
+  #current: TrackedCall | undefined = undefined;
   readonly #onValue = (out: unknown): void => {
+    const tracked = this.#current;
+    if (tracked !== undefined) {
+      this.#current = undefined;
+      if (!tracked.finish()) return; // cancelled: already settled
+    }
     try {
       if (this.#take(out)) this.run();
     } catch (error) {
@@ -168,6 +175,11 @@ class ChainRun {
     }
   };
   readonly #onError = (error: unknown): void => {
+    const tracked = this.#current;
+    if (tracked !== undefined) {
+      this.#current = undefined;
+      if (!tracked.finish()) return;
+    }
     this.#reject(
       wrapError(error, this.#plan.candidates[this.#index] as DispatchCandidate, this.#plan),
     );
@@ -187,24 +199,43 @@ class ChainRun {
     const { kind, hook, candidates } = plan;
     while (this.#index < candidates.length) {
       const c = candidates[this.#index] as DispatchCandidate;
+      const list = c.inFlight;
+      let tracked: TrackedCall | undefined;
       let out: unknown;
       try {
-        out = invokeCandidate(c, undefined, kind, hook, this.#value);
+        if (list === undefined) {
+          out = c.handle.invoke(hook, this.#value, new PluginCall(undefined, kind, c.name, hook));
+        } else {
+          tracked = new TrackedCall(undefined, kind, c.name, hook, list, undefined);
+          out = tracked.start(c.handle, this.#value, this);
+        }
       } catch (error) {
+        tracked?.finish();
         this.#reject(wrapError(error, c, plan));
         return;
       }
       if (out instanceof Promise) {
+        this.#current = tracked;
         out.then(this.#onValue, this.#onError);
         return;
       }
       if (isThenable(out)) {
+        this.#current = tracked;
         Promise.resolve(out).then(this.#onValue, this.#onError);
         return;
       }
+      tracked?.finish();
       if (!this.#take(out)) return;
     }
     this.#resolve(this.#value);
+  }
+
+  /** The registry cancelled the pending stage: the chain rejects with the reason. */
+  callCancelled(call: TrackedCall, reason: unknown): void {
+    if (call !== this.#current) return;
+    this.#reject(
+      wrapError(reason, this.#plan.candidates[this.#index] as DispatchCandidate, this.#plan),
+    );
   }
 
   /** Take the current stage's output; `false` when it stopped the chain (already resolved). */
@@ -256,7 +287,7 @@ export function chainCaller(plan: HookPlan, logger: Logger): HotCall {
  * written into a preallocated array by index, so the result is in dispatch
  * order whatever order the plugins finish in.
  */
-class CollectRun implements SharedCallState {
+class CollectRun implements SharedCallState, CallOwner {
   readonly metadata: CallMetadata = EMPTY_METADATA;
   readonly #plan: HookPlan;
   readonly #report: FailureReport;
@@ -268,6 +299,8 @@ class CollectRun implements SharedCallState {
   #reason: unknown = undefined;
   #controller: AbortController | undefined = undefined;
   #listeners: CallAbortListeners | undefined = undefined;
+  /** Each plugin's tracked call, by index (made when a candidate is tracked). */
+  #calls: (TrackedCall | undefined)[] | undefined = undefined;
 
   constructor(plan: HookPlan, report: FailureReport, resolve: Settle, reject: Settle) {
     const count = plan.candidates.length;
@@ -295,9 +328,17 @@ class CollectRun implements SharedCallState {
     const { kind, hook, candidates } = this.#plan;
     for (let i = 0; i < candidates.length; i++) {
       const c = candidates[i] as DispatchCandidate;
+      const list = c.inFlight;
       let out: unknown;
       try {
-        out = invokeCandidate(c, this, kind, hook, input);
+        if (list === undefined) {
+          out = c.handle.invoke(hook, input, new PluginCall(this, kind, c.name, hook));
+        } else {
+          const tracked = new TrackedCall(this, kind, c.name, hook, list, undefined);
+          if (this.#calls === undefined) this.#calls = new Array(candidates.length);
+          this.#calls[i] = tracked;
+          out = tracked.start(c.handle, input, this);
+        }
       } catch (error) {
         // Reported on a later tick, like an async failure: the others are still started.
         this.#watch(Promise.reject(error), i);
@@ -317,8 +358,14 @@ class CollectRun implements SharedCallState {
     );
   }
 
+  /** Unlist plugin `index`'s tracked call; `false` when it was cancelled (its outcome is dropped). */
+  #finish(index: number): boolean {
+    const tracked = this.#calls?.[index];
+    return tracked === undefined || tracked.finish();
+  }
+
   #fulfil(index: number, value: unknown): void {
-    if (this.#failed) return;
+    if (!this.#finish(index) || this.#failed) return;
     this.#entries[index] = {
       plugin: (this.#plan.candidates[index] as DispatchCandidate).name,
       value,
@@ -327,6 +374,11 @@ class CollectRun implements SharedCallState {
   }
 
   #fail(index: number, error: unknown): void {
+    if (!this.#finish(index)) return;
+    this.#failWith(index, error);
+  }
+
+  #failWith(index: number, error: unknown): void {
     if (this.#failed) return;
     // Only the first failure is the plugin's fault; later ones may come from the abort.
     this.#failed = true;
@@ -338,6 +390,12 @@ class CollectRun implements SharedCallState {
     this.#controller?.abort(wrapped);
     this.#listeners?.fire(wrapped);
     this.#reject(wrapped);
+  }
+
+  /** The registry cancelled one plugin's call: the dispatch fails with the reason, as if it had thrown it. */
+  callCancelled(call: TrackedCall, reason: unknown): void {
+    const index = this.#calls?.indexOf(call) ?? -1;
+    if (index >= 0) this.#failWith(index, reason);
   }
 
   /** Tell `listener` about the first failure, without creating the signal. */

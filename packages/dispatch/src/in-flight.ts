@@ -166,12 +166,25 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
+ * What runs tracked calls itself (a chain or a `broadcast_collect` dispatch,
+ * which own their caller's promise) instead of through
+ * {@link TrackedCall.run}: told when the registry cancels one of them.
+ */
+export interface CallOwner {
+  /** `call` was cancelled (already unlisted): settle the dispatch with `reason`. */
+  callCancelled(call: TrackedCall, reason: unknown): void;
+}
+
+/**
  * One plugin call as the plugin sees it (its `HookCall`) and as the
- * registry tracks it (`ctx.inFlight()`, teardown). The caller gets a promise
- * of this object's own, so `cancel()` settles it at once even when the
- * plugin ignores the cancellation (a late result is dropped). Few fields
- * (every call pays for each); the signal and abort state are made only when
- * something reads them.
+ * registry tracks it (`ctx.inFlight()`, teardown). Two ways to run one:
+ * {@link run} gives the caller a promise of the call's own, settled from the
+ * plugin's reaction; {@link start} leaves the reaction to an owner that
+ * already has one (a chain, a collect), which calls {@link finish}. Either
+ * way `cancel()` settles the caller at once even when the plugin ignores the
+ * cancellation, and a late result is dropped. Few fields (every call pays
+ * for each); the signal and abort state are made only when something reads
+ * them.
  */
 export class TrackedCall implements HookCall, InFlightOperation, CallAbortListener {
   readonly kind: string;
@@ -185,6 +198,9 @@ export class TrackedCall implements HookCall, InFlightOperation, CallAbortListen
   readonly #state: SharedCallState | undefined;
   readonly #list: InFlightCalls;
   readonly #checks: OutcomeChecks | undefined;
+  /** Listed and not yet settled or cancelled. */
+  #live = false;
+  #owner: CallOwner | undefined = undefined;
   #resolve: Settle | undefined = undefined;
   #reject: Settle | undefined = undefined;
   #abort: TrackedAbort | undefined = undefined;
@@ -215,8 +231,13 @@ export class TrackedCall implements HookCall, InFlightOperation, CallAbortListen
     this.#checks = checks;
   }
 
-  /** Run the call on `handle`: listed in flight until it settles or is cancelled. */
+  /**
+   * Run the call on `handle`: listed in flight until it settles or is
+   * cancelled. The promise settles with the outcome, passed through the
+   * call's checks when it has them.
+   */
   run(handle: Pick<PluginHandle, 'invoke'>, input: unknown): Promise<unknown> {
+    this.#live = true;
     this.#list.add(this);
     filling = this;
     const caller = new Promise<unknown>(captureSettlers);
@@ -244,18 +265,41 @@ export class TrackedCall implements HookCall, InFlightOperation, CallAbortListen
     return caller;
   }
 
-  #settle(outcome: unknown, ok: boolean): void {
-    const resolve = this.#resolve;
-    const reject = this.#reject;
-    if (resolve === undefined || reject === undefined) return;
-    this.#resolve = undefined;
-    this.#reject = undefined;
+  /**
+   * Start the call on `handle` for `owner` and return what the handle
+   * returns (a throw passes). The call stays listed until the owner calls
+   * {@link finish}, which it must do once the call settles, however it
+   * settles.
+   */
+  start(handle: Pick<PluginHandle, 'invoke'>, input: unknown, owner: CallOwner): unknown {
+    this.#owner = owner;
+    this.#live = true;
+    this.#list.add(this);
+    return handle.invoke(this.hook, input, this);
+  }
+
+  /**
+   * The call settled: unlist it. `false` when it had been cancelled (or
+   * finished) already, so the owner drops the outcome.
+   */
+  finish(): boolean {
+    if (!this.#live) return false;
+    this.#live = false;
     this.#list.delete(this);
     const abort = this.#abort;
     if (abort?.watchingState === true) {
       abort.watchingState = false;
       this.#state?.watchAbort(this, false);
     }
+    return true;
+  }
+
+  #settle(outcome: unknown, ok: boolean): void {
+    if (!this.finish()) return;
+    const resolve = this.#resolve as Settle;
+    const reject = this.#reject as Settle;
+    this.#resolve = undefined;
+    this.#reject = undefined;
     const checks = this.#checks;
     if (checks === undefined) {
       if (ok) resolve(outcome);
@@ -286,7 +330,7 @@ export class TrackedCall implements HookCall, InFlightOperation, CallAbortListen
   /** Start watching the dispatch's shared state (timeout, caller's signal, fail-fast), once. */
   #watchState(abort: TrackedAbort): void {
     const shared = this.#state;
-    if (abort.watchingState || shared === undefined || this.#resolve === undefined) return;
+    if (abort.watchingState || shared === undefined || !this.#live) return;
     abort.watchingState = true;
     shared.watchAbort(this, true);
   }
@@ -311,12 +355,18 @@ export class TrackedCall implements HookCall, InFlightOperation, CallAbortListen
    * is left alone.
    */
   cancel(reason?: unknown): void {
-    if (this.#resolve === undefined) return; // settled already: nothing to cancel
+    if (!this.#live) return; // settled already: nothing to cancel
     const abort = this.#abortState();
     if (abort.cancelled === undefined) abort.cancelled = { reason };
     abort.controller?.abort(reason);
     abort.listeners?.fire(reason);
-    this.#settle(reason, false);
+    const owner = this.#owner;
+    if (owner === undefined) {
+      this.#settle(reason, false);
+      return;
+    }
+    this.finish();
+    owner.callCancelled(this, reason);
   }
 
   /**

@@ -200,6 +200,40 @@ describe('InFlightCalls', () => {
     expect(sink.inFlight.size).toBe(0);
   });
 
+  it('unlists synchronous results and synchronous throws of chain and collect plugins', async () => {
+    const stages = [0, 1, 2].map((i) =>
+      tracked(`s${i}`, 'rewriter', { rewrite: (v) => `${String(v)}${i}` }, { priority: 10 - i }),
+    );
+    const chain = engineFor('rewriter', { rewrite: 'chain' }, stages);
+    expect(await chain.call('rewriter', 'rewrite', 'x')).toBe('x012');
+    expect(stages.map((s) => s.inFlight.size)).toEqual([0, 0, 0]);
+
+    const failures: string[] = [];
+    const ok = tracked('ok', 'tools', { list: () => 'fine' });
+    const bad = tracked('bad', 'tools', {
+      list: () => {
+        throw new Error('sync failure');
+      },
+    });
+    const collect = engineFor('tools', { list: 'broadcast_collect' }, [ok, bad], failures);
+    const error = await collect.call('tools', 'list', {}).catch((e: unknown) => e);
+    expect(isPluginInvocationError(error)).toBe(true);
+    expect(error).toMatchObject({ plugin: 'bad' });
+    expect(failures).toEqual(['bad']);
+    expect([ok.inFlight.size, bad.inFlight.size]).toEqual([0, 0]);
+
+    const throwing = tracked('thrower', 'rewriter', {
+      rewrite: () => {
+        throw new Error('stage failure');
+      },
+    });
+    const broken = engineFor('rewriter', { rewrite: 'chain' }, [throwing]);
+    expect(await broken.call('rewriter', 'rewrite', 'x').catch((e: unknown) => e)).toMatchObject({
+      plugin: 'thrower',
+    });
+    expect(throwing.inFlight.size).toBe(0);
+  });
+
   it('idle() resolves at once when nothing runs, else when the last call settles', async () => {
     const g = gate();
     const llm = tracked('gpt', 'llm', { complete: g.hook });
