@@ -36,7 +36,12 @@ export type MaybePromise<T> = T | Promise<T>;
 export interface InFlightOperation {
   /** Name of the hook being called. */
   readonly hook: string;
-  /** When the call started, in milliseconds since the Unix epoch. */
+  /**
+   * When the call started, in milliseconds since the Unix epoch. The
+   * registry's calls take it from a coarse clock (read at most once per 16
+   * calls and again after a millisecond of event loop), so it may be late by
+   * about a millisecond.
+   */
   readonly startedAt: number;
   /** The call's metadata. */
   readonly metadata: CallMetadata;
