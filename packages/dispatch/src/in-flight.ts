@@ -31,11 +31,13 @@ import type { DispatchCandidate } from './types.js';
 const CLOCK_REUSES = 15;
 let clockStamp = 0;
 let clockUses = 0;
-let clockTimer: ReturnType<typeof setTimeout> | undefined;
+/** Whether an expiry timer is pending, and when it was set. */
+let clockTimerPending = false;
+let clockTimerSetAt = 0;
 
 function expireClock(): void {
   clockUses = 0;
-  clockTimer = undefined;
+  clockTimerPending = false;
 }
 
 /**
@@ -53,10 +55,13 @@ export function coarseNow(): number {
   }
   clockStamp = Date.now();
   clockUses = CLOCK_REUSES;
-  if (clockTimer === undefined) {
+  // A timer that has not fired 100 ms after it was due was lost (fake timers
+  // uninstalled while it was pending) or is stuck behind a blocked loop: set another.
+  if (!clockTimerPending || clockStamp - clockTimerSetAt > 100) {
     const timer = setTimeout(expireClock, 1);
     if (typeof timer === 'object' && typeof timer.unref === 'function') timer.unref();
-    clockTimer = timer;
+    clockTimerPending = true;
+    clockTimerSetAt = clockStamp;
   }
   return clockStamp;
 }

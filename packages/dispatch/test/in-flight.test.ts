@@ -8,7 +8,7 @@ import {
   isHookTimeout,
   isPluginInvocationError,
 } from '@dagstack/plugin-api';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type DispatchCandidate, DispatchEngine, InFlightCalls } from '../src/index.js';
 import { kindSpec, manifest } from './helpers.js';
 
@@ -416,6 +416,33 @@ describe('startedAt', () => {
     expect((ops[0] as InFlightOperation).startedAt).toBeLessThan(before);
     for (const op of ops) op.cancel(new Error('done'));
     expect(await Promise.all([first, second])).toHaveLength(2);
+  });
+
+  it('recovers when its expiry timer was lost (fake timers removed while it was pending)', async () => {
+    const llm = tracked('gpt', 'llm', { complete: () => 'ok' });
+    const engine = engineFor('llm', { complete: 'singleton' }, [llm]);
+    // Let any pending (real) expiry timer fire first, so the next one is set under fake timers.
+    await new Promise((r) => setTimeout(r, 20));
+    vi.useFakeTimers();
+    try {
+      // 16 calls: at least one reads the clock and sets its timer, a fake one.
+      for (let i = 0; i < 16; i++) await engine.call('llm', 'complete', i);
+    } finally {
+      vi.useRealTimers();
+    }
+    await new Promise((r) => setTimeout(r, 150));
+    // This call reads the clock (the fake-timer calls used the last reading up) and
+    // must set a new timer; without one the next call would reuse its reading.
+    await engine.call('llm', 'complete', 0);
+    await new Promise((r) => setTimeout(r, 30));
+    let seen: number | undefined;
+    llm.handle.invoke = (_hook, _input, call) => {
+      seen = (call as unknown as InFlightOperation).startedAt;
+      return Promise.resolve('ok');
+    };
+    const before = Date.now();
+    await engine.call('llm', 'complete', 0);
+    expect(seen).toBeGreaterThanOrEqual(before);
   });
 
   it('stays within the time of a burst of calls made in one stretch, never going back', () => {
