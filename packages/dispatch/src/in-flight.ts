@@ -230,7 +230,13 @@ export class TrackedCall implements HookCall, InFlightOperation, CallAbortListen
     this.name = name;
     this.hook = hook;
     this.metadata = state === undefined ? EMPTY_METADATA : state.metadata;
-    this.startedAt = coarseNow();
+    // coarseNow()'s fast path, inlined (it showed in profiles as a call of its own).
+    if (clockUses > 0) {
+      clockUses--;
+      this.startedAt = clockStamp;
+    } else {
+      this.startedAt = coarseNow();
+    }
     this.#state = state;
     this.#list = list;
     this.#checks = checks;
