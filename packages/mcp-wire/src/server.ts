@@ -92,6 +92,16 @@ export interface PluginServerOptions {
    * @since 0.2.0
    */
   readonly checkOutput?: boolean;
+  /**
+   * Check each call's input against the hook's input schema from the
+   * hookspec before the plugin sees it (MCP: servers must validate tool
+   * inputs), and answer a `HookValidationError` tool error naming the field
+   * instead of calling the plugin. Calls of per-function tools (`tool.<fn>`)
+   * are checked by the plugin itself.
+   * @default true
+   * @since 0.2.0
+   */
+  readonly checkInput?: boolean;
 }
 
 /**
@@ -192,21 +202,42 @@ export function createPluginServer(
     options.logger ??
     createJsonLineLogger({ bindings: { 'plugin.name': name, 'plugin.kind': kind } });
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  // Output checks, compiled on first use per published output schema.
+  // Schema checks, compiled on first use per schema. A schema the validator
+  // cannot compile is reported once and not checked (calls still go through).
   const checkOutput = options.checkOutput ?? true;
-  let outputValidator: AjvJsonSchemaValidator | undefined;
-  const outputChecks = new Map<object, JsonSchemaValidator<unknown>>();
-  const outputProblem = (schema: JsonObject | undefined, output: unknown): string | undefined => {
-    if (!checkOutput || schema === undefined || !isObjectSchema(schema)) return undefined;
-    let check = outputChecks.get(schema);
+  const checkInput = options.checkInput ?? true;
+  let validator: AjvJsonSchemaValidator | undefined;
+  const checks = new Map<object, JsonSchemaValidator<unknown> | null>();
+  const schemaProblem = (schema: JsonObject, value: unknown, hook: string): string | undefined => {
+    let check = checks.get(schema);
     if (check === undefined) {
-      outputValidator ??= new AjvJsonSchemaValidator();
-      check = outputValidator.getValidator(publishedSchema(schema) as never);
-      outputChecks.set(schema, check);
+      validator ??= new AjvJsonSchemaValidator();
+      try {
+        check = validator.getValidator(publishedSchema(schema) as never);
+      } catch (error) {
+        logger.warn(
+          'a hook schema does not compile; calls of this hook are not checked against it',
+          {
+            hook,
+            error: error instanceof Error ? error.message : String(error),
+          },
+        );
+        check = null;
+      }
+      checks.set(schema, check);
     }
-    const verdict = check(output);
+    if (check === null) return undefined;
+    const verdict = check(value);
     return verdict.valid ? undefined : verdict.errorMessage;
   };
+  const outputProblem = (
+    schema: JsonObject | undefined,
+    output: unknown,
+    hook: string,
+  ): string | undefined =>
+    checkOutput && schema !== undefined && isObjectSchema(schema)
+      ? schemaProblem(schema, output, hook)
+      : undefined;
   const target_ = plugin as Record<string, unknown>;
   const methods = hookMethods(plugin);
 
@@ -397,6 +428,19 @@ export function createPluginServer(
       fn === undefined
         ? decodeInput(params.arguments, meta)
         : { function: fn, args: params.arguments ?? {} };
+    const site = { plugin: name, kind, hook: wh.hook };
+    if (checkInput && fn === undefined && isObjectSchema(wh.inputSchema)) {
+      const problem = schemaProblem(wh.inputSchema as JsonObject, input, wh.hook);
+      if (problem !== undefined) {
+        return toolErrorResult({
+          name: 'HookValidationError',
+          code: 'HOOK_VALIDATION_ERROR',
+          message: `the input of ${toolName} does not match the input schema of "${wh.hook}" (${problem}); send what the kind's hookspec says "${wh.hook}" takes`,
+          details: { direction: 'input', tool: toolName },
+          ...site,
+        }) as never;
+      }
+    }
     const controller = new AbortController();
     const signal = extra.signal;
     if (signal.aborted) controller.abort(signal.reason);
@@ -409,7 +453,6 @@ export function createPluginServer(
       cancel: (reason?: unknown) => controller.abort(reason),
     };
     inFlight.add(op);
-    const site = { plugin: name, kind, hook: wh.hook };
     try {
       const output = await invokeMethod(wh.hook, input, {
         kind,
@@ -420,7 +463,7 @@ export function createPluginServer(
       });
       const { result, text } = encodeOutput(output);
       if (result.structuredContent !== undefined) {
-        const problem = outputProblem(wh.outputSchema, result.structuredContent);
+        const problem = outputProblem(wh.outputSchema, result.structuredContent, wh.hook);
         if (problem !== undefined) {
           logger.error('a hook returned output its published schema refuses', {
             hook: wh.hook,
