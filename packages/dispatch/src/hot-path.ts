@@ -32,22 +32,13 @@ import type { CallOwner, OutcomeChecks } from './in-flight.js';
 import { invokeCandidate, TrackedCall } from './in-flight.js';
 import { EMPTY_METADATA } from './json.js';
 import type { HookPlan, HotCall } from './plan.js';
-import { isEmpty, noResult, wrapError } from './plan.js';
+import { isEmpty, isThenable, noResult, wrapError } from './plan.js';
 import type { CollectEntry, DispatchCandidate } from './types.js';
 
 /** Reports a failed `broadcast_collect` plugin (the engine's `onPluginFailure`, guarded). */
 export type FailureReport = (candidate: DispatchCandidate, error: unknown, hook: string) => void;
 
 type Settle = (value: unknown) => void;
-
-/** A value that is not a native promise but has a `then` method (adopted like `await` would). */
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
 
 /** A plugin's synchronous (non-promise) result, passed through the same callbacks as an async one. */
 function settleSync(

@@ -18,6 +18,7 @@ import { CallAbortListeners } from '@dagstack/plugin-api';
 import type { SharedCallState } from './call-state.js';
 import { PluginCall } from './call-state.js';
 import { EMPTY_METADATA } from './json.js';
+import { isThenable } from './plan.js';
 import type { DispatchCandidate } from './types.js';
 
 // ---------------------------------------------------------------------------
@@ -160,15 +161,6 @@ type Settle = (value: unknown) => void;
 /** The call whose promise is being made: lets one executor serve every call (no closure per call). */
 let filling: TrackedCall | undefined;
 let captureSettlers: (resolve: Settle, reject: Settle) => void;
-
-/** A value that is not a native promise but has a `then` method. */
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
 
 /**
  * What runs tracked calls itself (a chain or a `broadcast_collect` dispatch,

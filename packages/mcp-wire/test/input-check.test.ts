@@ -6,12 +6,11 @@ import {
   type JsonObject,
   type KindSpec,
   type PluginInvocationError,
-  type PluginManifest,
 } from '@dagstack/plugin-api';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { describe, expect, it } from 'vitest';
-import { createPluginServer, createWireClient, openWireSession } from '../src/index.js';
+import { createPluginServer } from '../src/index.js';
+import { callThroughSession, QUIET, sdkClient } from './served.js';
 
 function kindWith(input_schema: JsonObject): KindSpec {
   return {
@@ -27,14 +26,6 @@ const SCHEMA: JsonObject = {
   required: ['who'],
   properties: { who: { type: 'string' }, times: { type: 'integer', minimum: 1 } },
 };
-
-const MANIFEST = {
-  schema_version: '1',
-  name: 'p',
-  kind: 'demo',
-  kind_api_version: '1',
-  source: 'inline',
-} as unknown as PluginManifest;
 
 interface Served {
   client: Client;
@@ -60,11 +51,7 @@ async function serve(schema: JsonObject, checkInput?: boolean): Promise<Served> 
       ...(checkInput === undefined ? {} : { checkInput }),
     },
   );
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await served.server.connect(serverSide);
-  const client = new Client({ name: 'sdk-client', version: '1.0.0' });
-  await client.connect(clientSide);
-  return { client, seen, warnings };
+  return { client: await sdkClient(served), seen, warnings };
 }
 
 const textOf = (out: unknown): string =>
@@ -100,28 +87,15 @@ describe('input checks on the plugin server', () => {
     const served = createPluginServer(
       { greet: () => ({ text: 'unreachable' }) },
       kindWith(SCHEMA),
-      { name: 'p', logger: { debug() {}, info() {}, warn() {}, error() {} } },
+      { name: 'p', logger: QUIET },
     );
-    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    await served.server.connect(serverSide);
-    const client = createWireClient();
-    await client.connect(clientSide);
-    const session = openWireSession({ client, manifest: MANIFEST, kindSpec: kindWith(SCHEMA) });
-    const call = {
-      kind: 'demo',
-      name: 'p',
-      hook: 'greet',
-      metadata: {},
-      signal: new AbortController().signal,
-    };
-    const error = await session
-      .invoke('greet', { who: ['not', 'a', 'string'] }, call)
-      .catch((e: unknown) => e);
+    const error = await callThroughSession(served, kindWith(SCHEMA), 'greet', {
+      who: ['not', 'a', 'string'],
+    });
     expect(isPluginInvocationError(error)).toBe(true);
     expect((error as PluginInvocationError).remoteName).toBe('HookValidationError');
     expect((error as PluginInvocationError).plugin).toBe('p');
     expect((error as Error).message).toContain('input schema of "greet"');
-    await client.close();
   });
 
   it('checkInput: false hands the input to the plugin as it is', async () => {

@@ -7,12 +7,10 @@ import {
   isPluginInvocationError,
   type KindSpec,
   type PluginInvocationError,
-  type PluginManifest,
 } from '@dagstack/plugin-api';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { describe, expect, it } from 'vitest';
-import { createPluginServer, createWireClient, openWireSession } from '../src/index.js';
+import { createPluginServer } from '../src/index.js';
+import { callThroughSession, QUIET, sdkClient } from './served.js';
 
 const KIND: KindSpec = {
   kind: 'demo',
@@ -33,28 +31,15 @@ const KIND: KindSpec = {
   ],
 };
 
-const MANIFEST = {
-  schema_version: '1',
-  name: 'p',
-  kind: 'demo',
-  kind_api_version: '1',
-  source: 'inline',
-} as unknown as PluginManifest;
-
 /** Serve `answer` returning `output`; connect the SDK's own client. */
 async function serve(output: unknown, checkOutput?: boolean) {
-  const served = createPluginServer({ answer: () => output }, KIND, {
-    name: 'p',
-    logger: { debug() {}, info() {}, warn() {}, error() {} },
-    ...(checkOutput === undefined ? {} : { checkOutput }),
-  });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await served.server.connect(serverSide);
-  const client = new Client({ name: 'sdk-client', version: '1.0.0' });
-  await client.connect(clientSide);
-  // The SDK client checks structured content only for tools it has listed.
-  await client.listTools();
-  return client;
+  return sdkClient(
+    createPluginServer({ answer: () => output }, KIND, {
+      name: 'p',
+      logger: QUIET,
+      ...(checkOutput === undefined ? {} : { checkOutput }),
+    }),
+  );
 }
 
 describe('output checks on the plugin server', () => {
@@ -87,25 +72,12 @@ describe('output checks on the plugin server', () => {
   it('the host sees a typed error with the remote name and the plugin', async () => {
     const served = createPluginServer({ answer: () => ({ echoed: 'hi' }) }, KIND, {
       name: 'p',
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      logger: QUIET,
     });
-    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    await served.server.connect(serverSide);
-    const client = createWireClient();
-    await client.connect(clientSide);
-    const session = openWireSession({ client, manifest: MANIFEST, kindSpec: KIND });
-    const call = {
-      kind: 'demo',
-      name: 'p',
-      hook: 'answer',
-      metadata: {},
-      signal: new AbortController().signal,
-    };
-    const error = await session.invoke('answer', {}, call).catch((e: unknown) => e);
+    const error = await callThroughSession(served, KIND, 'answer', {});
     expect(isPluginInvocationError(error)).toBe(true);
     expect((error as PluginInvocationError).remoteName).toBe('HookValidationError');
     expect((error as PluginInvocationError).plugin).toBe('p');
-    await client.close();
   });
 
   it('checkOutput: false sends the result as it is (and the SDK client refuses it)', async () => {
