@@ -152,7 +152,7 @@ interface TrackedAbort {
   controller: AbortController | undefined;
   cancelled: { reason: unknown } | undefined;
   listeners: CallAbortListeners | undefined;
-  /** Whether the dispatch's shared state is watched (undone when the call settles). */
+  /** Whether the dispatch's shared state is watched (for the dispatch's lifetime). */
   watchingState: boolean;
 }
 
@@ -289,11 +289,10 @@ export class TrackedCall implements HookCall, InFlightOperation, CallAbortListen
     if (!this.#live) return false;
     this.#live = false;
     this.#list.delete(this);
-    const abort = this.#abort;
-    if (abort?.watchingState === true) {
-      abort.watchingState = false;
-      this.#state?.watchAbort(this, false);
-    }
+    // The dispatch's shared state stays watched: it lives as long as the
+    // dispatch, and its abort (a fail-fast failure after this call finished)
+    // reaches this call's signal as it reaches every plugin's shared signal
+    // on an untracked candidate.
     return true;
   }
 
@@ -333,7 +332,7 @@ export class TrackedCall implements HookCall, InFlightOperation, CallAbortListen
   /** Start watching the dispatch's shared state (timeout, caller's signal, fail-fast), once. */
   #watchState(abort: TrackedAbort): void {
     const shared = this.#state;
-    if (abort.watchingState || shared === undefined || !this.#live) return;
+    if (abort.watchingState || shared === undefined) return;
     abort.watchingState = true;
     shared.watchAbort(this, true);
   }

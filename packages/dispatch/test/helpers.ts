@@ -155,3 +155,70 @@ export function never(): Promise<never> {
 export function pluginsOf(entries: unknown): string[] {
   return (entries as { plugin: string }[]).map((e) => e.plugin);
 }
+
+/** A hook function of a {@link raw} candidate. */
+export type Fn = (input: unknown, call: HookCall) => unknown;
+
+/**
+ * How a {@link raw} handle passes the plugin's result on; `+tracked` also
+ * gives the candidate an {@link InFlightCalls} list, as the registry does.
+ */
+export type Shape =
+  | 'sync'
+  | 'promise'
+  | 'thenable'
+  | 'sync+tracked'
+  | 'promise+tracked'
+  | 'thenable+tracked';
+
+/** Every shape, for `describe.each`. */
+export const SHAPES: readonly Shape[] = [
+  'sync',
+  'promise',
+  'thenable',
+  'sync+tracked',
+  'promise+tracked',
+  'thenable+tracked',
+];
+
+/** A minimal non-native thenable (what `await` and `Promise.resolve` adopt). */
+export function thenable(run: () => unknown): PromiseLike<unknown> {
+  return {
+    // biome-ignore lint/suspicious/noThenProperty: a thenable is the point of this helper
+    then(onFulfilled, onRejected) {
+      return Promise.resolve()
+        .then(run)
+        .then(onFulfilled as (v: unknown) => unknown, onRejected as (e: unknown) => unknown);
+    },
+  } as PromiseLike<unknown>;
+}
+
+/** A candidate whose handle returns the plugin's result in the given shape, without wrapping it. */
+export function raw(
+  name: string,
+  kind: string,
+  hooks: Record<string, Fn>,
+  shape: Shape,
+  fields: Record<string, unknown> = {},
+): DispatchCandidate {
+  const base = shape.replace('+tracked', '');
+  return {
+    name,
+    kind,
+    ...(shape.endsWith('+tracked') ? { inFlight: new InFlightCalls() } : {}),
+    manifest: manifest({ name, kind, ...fields }),
+    handle: {
+      hooks: new Set(Object.keys(hooks)),
+      invoke: (hook: string, input: unknown, call: HookCall) => {
+        const fn = hooks[hook] as Fn;
+        if (base === 'sync') return fn(input, call) as Promise<unknown>;
+        if (base === 'promise') {
+          // A synchronous throw still leaves invoke synchronously (not as a rejection).
+          const out = fn(input, call);
+          return out instanceof Promise ? out : Promise.resolve(out);
+        }
+        return thenable(() => fn(input, call)) as Promise<unknown>;
+      },
+    },
+  };
+}

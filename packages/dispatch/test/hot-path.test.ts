@@ -18,54 +18,16 @@ import {
   DispatchEngine,
   type DispatchEngineOptions,
 } from '../src/index.js';
-import { candidate, deferred, kindSpec, manifest, pluginsOf, recordingLogger } from './helpers.js';
-
-type Fn = (input: unknown, call: HookCall) => unknown;
-
-/** How the handle passes the plugin's result on. */
-type Shape = 'sync' | 'promise' | 'thenable';
-
-const SHAPES: readonly Shape[] = ['sync', 'promise', 'thenable'];
-
-/** A minimal non-native thenable (what `await` and `Promise.resolve` adopt). */
-function thenable(run: () => unknown): PromiseLike<unknown> {
-  return {
-    // biome-ignore lint/suspicious/noThenProperty: a thenable is the point of this helper
-    then(onFulfilled, onRejected) {
-      return Promise.resolve()
-        .then(run)
-        .then(onFulfilled as (v: unknown) => unknown, onRejected as (e: unknown) => unknown);
-    },
-  } as PromiseLike<unknown>;
-}
-
-/** A candidate whose handle returns the plugin's result in the given shape, without wrapping it. */
-function raw(
-  name: string,
-  kind: string,
-  hooks: Record<string, Fn>,
-  shape: Shape,
-  fields: Record<string, unknown> = {},
-): DispatchCandidate {
-  return {
-    name,
-    kind,
-    manifest: manifest({ name, kind, ...fields }),
-    handle: {
-      hooks: new Set(Object.keys(hooks)),
-      invoke: (hook: string, input: unknown, call: HookCall) => {
-        const fn = hooks[hook] as Fn;
-        if (shape === 'sync') return fn(input, call) as Promise<unknown>;
-        if (shape === 'promise') {
-          // A synchronous throw still leaves invoke synchronously (not as a rejection).
-          const out = fn(input, call);
-          return out instanceof Promise ? out : Promise.resolve(out);
-        }
-        return thenable(() => fn(input, call)) as Promise<unknown>;
-      },
-    },
-  };
-}
+import {
+  candidate,
+  deferred,
+  type Fn,
+  kindSpec,
+  pluginsOf,
+  raw,
+  recordingLogger,
+  SHAPES,
+} from './helpers.js';
 
 function engineWith(
   kind: string,

@@ -9,10 +9,10 @@ import {
   isPluginInvocationError,
 } from '@dagstack/plugin-api';
 import { describe, expect, it, vi } from 'vitest';
-import { type DispatchCandidate, DispatchEngine, InFlightCalls } from '../src/index.js';
-import { kindSpec, manifest } from './helpers.js';
+import { type DispatchCandidate, DispatchEngine, type InFlightCalls } from '../src/index.js';
+import { type Fn, kindSpec, raw } from './helpers.js';
 
-type Hook = (input: unknown, call: HookCall) => unknown;
+type Hook = Fn;
 
 /** A tracked candidate calling `hooks` directly (no async wrapper: sync results stay sync). */
 function tracked(
@@ -21,16 +21,8 @@ function tracked(
   hooks: Record<string, Hook>,
   fields: Record<string, unknown> = {},
 ): DispatchCandidate & { inFlight: InFlightCalls } {
-  return {
-    name,
-    kind,
-    manifest: manifest({ name, kind, ...fields }),
-    handle: {
-      hooks: new Set(Object.keys(hooks)),
-      // The type says Promise; handles may still return plain values, which the engine takes as they are.
-      invoke: (hook, input, call) => (hooks[hook] as Hook)(input, call) as Promise<unknown>,
-    },
-    inFlight: new InFlightCalls(),
+  return raw(name, kind, hooks, 'sync+tracked', fields) as DispatchCandidate & {
+    inFlight: InFlightCalls;
   };
 }
 
