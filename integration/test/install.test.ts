@@ -14,6 +14,8 @@ import {
   readFileSync,
   realpathSync,
   rmSync,
+  statSync,
+  utimesSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix, relative } from 'node:path';
@@ -251,6 +253,28 @@ describe('pnpm pack', () => {
       expect(pkg.files.get('LICENSE')?.toString('utf8'), `${pkg.name} LICENSE`).toMatch(
         /^\s*Apache License\s+Version 2\.0, January 2004/,
       );
+    }
+  });
+
+  it('refuses to pack a package whose dist/ is older than its sources, and says what to run', async () => {
+    const api = workspacePackages.find((p) => p.name === '@dagstack/plugin-api');
+    if (api === undefined) throw new Error('no @dagstack/plugin-api in the workspace');
+    const source = join(api.dir, 'src', 'index.ts');
+    const { atime, mtime } = statSync(source);
+    const dest = join(workDir, 'stale-pack');
+    mkdirSync(dest, { recursive: true });
+    // As if the source had been edited after the last build (content untouched).
+    utimesSync(source, atime, new Date(Date.now() + 60_000));
+    try {
+      const result = await run('pnpm', ['pack', '--pack-destination', dest], { cwd: api.dir });
+      expect(result.code).not.toBe(0);
+      expect(`${result.stdout}${result.stderr}`).toContain(
+        'dist/index.js is older than src/index.ts',
+      );
+      expect(`${result.stdout}${result.stderr}`).toContain('Run `pnpm build`');
+      expect(readdirSync(dest)).toEqual([]);
+    } finally {
+      utimesSync(source, atime, mtime);
     }
   });
 
