@@ -895,12 +895,42 @@ export class PluginRegistry {
       if (record.attached !== undefined) {
         record.handle = createInProcessHandle(m, record.attached);
       } else {
-        const adapter = this.#runtimes.get(record.runtime as Runtime) as RuntimeAdapter;
-        record.handle = await withTimeout(
+        record.handle = await this.#loadWithFallback(record, limitMs);
+      }
+      return true;
+    } catch (error) {
+      return this.#fail(record, error, 'loading');
+    }
+  }
+
+  /**
+   * Load the plugin under its chosen runtime; when that fails and the
+   * manifest lists further runtimes this host has (and whose adapters accept
+   * the plugin), try them in order (R1): a Python plugin declaring
+   * `["in_process", "mcp_stdio"]` cannot be imported by a TypeScript host and
+   * runs over stdio instead. Every failure that is followed by another try is
+   * logged; when all fail, the error names each runtime and why.
+   */
+  async #loadWithFallback(record: PluginRecord, limitMs: number): Promise<PluginHandle> {
+    const m = record.manifest;
+    const spec = this.#kinds.get(m.kind);
+    const chosen = record.runtime as Runtime;
+    const order = [
+      chosen,
+      ...m.runtime.slice(m.runtime.indexOf(chosen) + 1).filter((r) => {
+        const adapter = this.#runtimes.get(r);
+        return adapter !== undefined && adapter.check?.(m, spec) === undefined;
+      }),
+    ];
+    const failures: { runtime: Runtime; error: unknown }[] = [];
+    for (const [i, runtime] of order.entries()) {
+      const adapter = this.#runtimes.get(runtime) as RuntimeAdapter;
+      try {
+        const handle = await withTimeout(
           () =>
             adapter.load(m, {
               ...(record.dir === undefined ? {} : { dir: record.dir }),
-              ...(this.#kinds.has(m.kind) ? { kindSpec: this.#kinds.get(m.kind) } : {}),
+              ...(spec === undefined ? {} : { kindSpec: spec }),
               logger: this.#pluginLogger(record),
               onStateChange: (state, reason) => this.#runtimeReport(record, state, reason),
             }),
@@ -914,11 +944,37 @@ export class PluginRegistry {
               timeoutMs: limitMs,
             }),
         );
+        record.runtime = runtime;
+        return handle;
+      } catch (error) {
+        failures.push({ runtime, error });
+        const next = order[i + 1];
+        if (next !== undefined) {
+          this.#logger.warn(`plugin could not be loaded under ${runtime}; trying ${next}`, {
+            plugin: m.name,
+            kind: m.kind,
+            runtime,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
       }
-      return true;
-    } catch (error) {
-      return this.#fail(record, error, 'loading');
     }
+    const first = failures[0] as { runtime: Runtime; error: unknown };
+    if (failures.length === 1) throw first.error;
+    throw new PluginLoadError(
+      `could not be loaded under any of its runtimes: ${failures
+        .map(
+          (f) => `${f.runtime} (${f.error instanceof Error ? f.error.message : String(f.error)})`,
+        )
+        .join('; ')}`,
+      {
+        plugin: m.name,
+        kind: m.kind,
+        path: m.source,
+        cause: first.error,
+        hint: `fix what stops the first runtime (${first.runtime}), or remove the runtimes this plugin cannot run under from its manifest`,
+      },
+    );
   }
 
   async #setup(record: PluginRecord, deferReady = false): Promise<boolean> {
