@@ -33,7 +33,14 @@ import {
   selectorFromInput,
 } from './capability-index.js';
 import { HookValidationError } from './errors.js';
-import { chainCaller, collectCaller, firstResultCaller, singletonCaller } from './hot-path.js';
+import {
+  chainCaller,
+  collectCaller,
+  firstResultCaller,
+  singletonCaller,
+  wrappedCaller,
+  wrappedSingletonCaller,
+} from './hot-path.js';
 import { invokeCandidate } from './in-flight.js';
 import { EMPTY_METADATA, findJsonProblem, freezeMetadata } from './json.js';
 import {
@@ -44,7 +51,7 @@ import {
   sortCandidates,
 } from './order.js';
 import type { HookPlan, HotCall } from './plan.js';
-import { isEmpty, names, noResult, wrapError } from './plan.js';
+import { isEmpty, names, noResult, runAfter, runBefore, wrapError } from './plan.js';
 import type {
   BestEffortResult,
   CollectEntry,
@@ -108,52 +115,6 @@ export function callWithPolicy(
 
 function envNameOf(kind: string): string {
   return `DAGSTACK_ACTIVE_${envKindSuffix(kind)}`;
-}
-
-/** Run `before` from position `from`; synchronous until a middleware returns a promise. */
-function runBefore(
-  list: readonly Middleware[],
-  call: PluginCall,
-  args: unknown,
-  from: number,
-): unknown {
-  let value = args;
-  for (let i = from; i < list.length; i++) {
-    const m = list[i] as Middleware;
-    if (m.before === undefined) continue;
-    const next = m.before(call, value);
-    if (next instanceof Promise) {
-      const kept = value;
-      return next.then((out: unknown) =>
-        runBefore(list, call, out === undefined ? kept : out, i + 1),
-      );
-    }
-    if (next !== undefined) value = next;
-  }
-  return value;
-}
-
-/** Run `after` downwards from position `from`; synchronous until one returns a promise. */
-function runAfter(
-  list: readonly Middleware[],
-  call: PluginCall,
-  result: unknown,
-  from: number,
-): unknown {
-  let value = result;
-  for (let i = from; i >= 0; i--) {
-    const m = list[i] as Middleware;
-    if (m.after === undefined) continue;
-    const next = m.after(call, value);
-    if (next instanceof Promise) {
-      const kept = value;
-      return next.then((out: unknown) =>
-        runAfter(list, call, out === undefined ? kept : out, i - 1),
-      );
-    }
-    if (next !== undefined) value = next;
-  }
-  return value;
 }
 
 /** Whether a call's options ask for nothing per call (the hot path may serve it). */
@@ -633,7 +594,6 @@ export class DispatchEngine {
    */
   #hotCaller(plan: HookPlan): HotCall | undefined {
     if (
-      plan.middleware.length > 0 ||
       plan.validateInput !== undefined ||
       plan.validateOutput !== undefined ||
       this.#routingPolicy !== undefined ||
@@ -642,6 +602,19 @@ export class DispatchEngine {
     ) {
       return undefined;
     }
+    if (plan.middleware.length === 0) return this.#bareCaller(plan);
+    if (plan.dispatch === 'singleton') {
+      // Middleware around a singleton: when the plan fixes its plugin.
+      const count = plan.candidates.length;
+      const fixed = plan.envChoice ?? (count === 1 ? plan.candidates[0] : undefined);
+      return fixed === undefined ? undefined : wrappedSingletonCaller(plan, fixed);
+    }
+    const inner = this.#bareCaller(plan);
+    return inner === undefined ? undefined : wrappedCaller(plan, inner);
+  }
+
+  /** The hot caller of a plan without middleware (see {@link #hotCaller}). */
+  #bareCaller(plan: HookPlan): HotCall | undefined {
     const count = plan.candidates.length;
     switch (plan.dispatch) {
       case 'singleton': {

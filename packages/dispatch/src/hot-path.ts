@@ -1,8 +1,9 @@
 /**
  * The hot path: callers specialised per `(kind, hook)` when the plan is
  * built, for calls without per-call options on an engine where nothing
- * (middleware, validation, routing policy, governance filter, default
- * timeout, JSON boundary checks) can change what happens. They keep the
+ * (validation, routing policy, governance filter, default timeout, JSON
+ * boundary checks) can change what happens; middleware is run around them
+ * (singleton: when the plan fixes the plugin). They keep the
  * contract of the general path — every plugin gets its own `HookCall`,
  * errors are wrapped with the plugin's name, `null`/`undefined` is "no
  * result" for singleton, `STOP_CHAIN` stops a chain, collect results come in
@@ -32,7 +33,7 @@ import type { CallOwner, OutcomeChecks } from './in-flight.js';
 import { invokeCandidate, TrackedCall } from './in-flight.js';
 import { EMPTY_METADATA } from './json.js';
 import type { HookPlan, HotCall } from './plan.js';
-import { isEmpty, isThenable, noResult, wrapError } from './plan.js';
+import { isEmpty, isThenable, noResult, runAfter, runBefore, wrapError } from './plan.js';
 import type { CollectEntry, DispatchCandidate } from './types.js';
 
 /** Reports a failed `broadcast_collect` plugin (the engine's `onPluginFailure`, guarded). */
@@ -91,6 +92,71 @@ export function singletonCaller(plan: HookPlan, chosen: DispatchCandidate): HotC
     if (out instanceof Promise) return out.then(onResult, onError);
     return settleSync(out, onResult, onError);
   };
+}
+
+/** `run`, after the plan's `before` middleware (synchronous until one returns a promise; a throw rejects as it is). */
+function afterBefore(plan: HookPlan, name: string, run: HotCall): HotCall {
+  if (!plan.hasBefore) return run;
+  const { kind, hook, middleware } = plan;
+  return (input) => {
+    let args: unknown;
+    try {
+      args = runBefore(middleware, new PluginCall(undefined, kind, name, hook), input, 0);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return args instanceof Promise ? args.then(run) : run(args);
+  };
+}
+
+/** The plan's `after` middleware in reverse order, or `undefined` when none has one. */
+function afterOf(plan: HookPlan, name: string): ((result: unknown) => unknown) | undefined {
+  if (!plan.hasAfter) return undefined;
+  const { kind, hook, middleware } = plan;
+  const last = middleware.length - 1;
+  return (result) =>
+    runAfter(middleware, new PluginCall(undefined, kind, name, hook), result, last);
+}
+
+/**
+ * A singleton call with middleware around it (ADR-0005 §2), its plugin fixed
+ * by the plan: `before` in priority order, the plugin, the empty-result
+ * check and `after` in reverse order in the plugin's own reaction. As on the
+ * general path, `before` and `after` each get a call of their own naming the
+ * plugin, plugin errors are wrapped with its name and what a middleware
+ * throws reaches the caller as it is.
+ */
+export function wrappedSingletonCaller(plan: HookPlan, chosen: DispatchCandidate): HotCall {
+  const { kind, hook } = plan;
+  const tried = [chosen];
+  const after = afterOf(plan, chosen.name);
+  const onResult = (result: unknown): unknown => {
+    if (isEmpty(result)) throw noResult(plan, tried);
+    return after === undefined ? result : after(result);
+  };
+  const onError = (error: unknown): never => {
+    throw wrapError(error, chosen, plan);
+  };
+  return afterBefore(plan, chosen.name, (args) => {
+    let out: unknown;
+    try {
+      out = invokeCandidate(chosen, undefined, kind, hook, args);
+    } catch (error) {
+      return Promise.reject(wrapError(error, chosen, plan));
+    }
+    if (out instanceof Promise) return out.then(onResult, onError);
+    return settleSync(out, onResult, onError);
+  });
+}
+
+/**
+ * A chain or `broadcast_collect` hot call with middleware around the whole
+ * dispatch (ADR-0005 §2: once per dispatch, the call named `"*"`), as the
+ * general path does it.
+ */
+export function wrappedCaller(plan: HookPlan, inner: HotCall): HotCall {
+  const after = afterOf(plan, '*');
+  return afterBefore(plan, '*', after === undefined ? inner : (args) => inner(args).then(after));
 }
 
 /**

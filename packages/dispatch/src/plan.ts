@@ -1,4 +1,4 @@
-import type { DispatchClass, ErrorPolicy } from '@dagstack/plugin-api';
+import type { DispatchClass, ErrorPolicy, HookCall } from '@dagstack/plugin-api';
 import { isPluginRegistryError, KindUnknown, PluginInvocationError } from '@dagstack/plugin-api';
 import type { CapabilityIndex } from './capability-index.js';
 import type { DispatchCandidate, Middleware } from './types.js';
@@ -80,4 +80,50 @@ export function wrapError(error: unknown, candidate: DispatchCandidate, plan: Ho
     ...(isError ? { remoteName: error.name } : {}),
     ...(typeof code === 'string' ? { remoteCode: code } : {}),
   });
+}
+
+/** Run `before` from position `from`; synchronous until a middleware returns a promise. */
+export function runBefore(
+  list: readonly Middleware[],
+  call: HookCall,
+  args: unknown,
+  from: number,
+): unknown {
+  let value = args;
+  for (let i = from; i < list.length; i++) {
+    const m = list[i] as Middleware;
+    if (m.before === undefined) continue;
+    const next = m.before(call, value);
+    if (next instanceof Promise) {
+      const kept = value;
+      return next.then((out: unknown) =>
+        runBefore(list, call, out === undefined ? kept : out, i + 1),
+      );
+    }
+    if (next !== undefined) value = next;
+  }
+  return value;
+}
+
+/** Run `after` downwards from position `from`; synchronous until one returns a promise. */
+export function runAfter(
+  list: readonly Middleware[],
+  call: HookCall,
+  result: unknown,
+  from: number,
+): unknown {
+  let value = result;
+  for (let i = from; i >= 0; i--) {
+    const m = list[i] as Middleware;
+    if (m.after === undefined) continue;
+    const next = m.after(call, value);
+    if (next instanceof Promise) {
+      const kept = value;
+      return next.then((out: unknown) =>
+        runAfter(list, call, out === undefined ? kept : out, i - 1),
+      );
+    }
+    if (next !== undefined) value = next;
+  }
+  return value;
 }

@@ -17,6 +17,7 @@ import {
   type DispatchCandidate,
   DispatchEngine,
   type DispatchEngineOptions,
+  type Middleware,
 } from '../src/index.js';
 import {
   candidate,
@@ -150,6 +151,184 @@ describe.each(SHAPES)('hot path, singleton (%s result)', (shape) => {
     const error = await engine.call('llm', 'complete', 1).catch((e: unknown) => e);
     expect(isKindUnknown(error)).toBe(true);
     expect(seen).toEqual(['low']);
+  });
+});
+
+describe.each(SHAPES)('hot path, singleton with middleware (%s result)', (shape) => {
+  type Trail = string[];
+  const wrapped = (fn: Fn, middleware: Middleware[]) => {
+    const engine = engineWith('llm', { complete: {} }, [
+      raw('openai', 'llm', { complete: fn }, shape),
+    ]);
+    engine.setMiddleware(middleware);
+    return engine;
+  };
+  const tracer = (name: string, priority: number, trail: Trail, async = false): Middleware => ({
+    name,
+    priority,
+    kinds: ['*'],
+    hooks: ['*'],
+    before: (call, args) => {
+      trail.push(`${name}.before(${call.kind}.${call.name}.${call.hook})`);
+      const next = `${String(args)}>${name}`;
+      return async ? Promise.resolve(next) : next;
+    },
+    after: (call, result) => {
+      trail.push(`${name}.after(${call.name})`);
+      const next = `${String(result)}<${name}`;
+      return async ? Promise.resolve(next) : next;
+    },
+  });
+
+  it('runs before in priority order, after in reverse, sync and async alike', async () => {
+    for (const async of [false, true]) {
+      const trail: Trail = [];
+      const engine = wrapped(
+        (input) => {
+          trail.push(`plugin(${String(input)})`);
+          return `r(${String(input)})`;
+        },
+        [tracer('low', 1000, trail, async), tracer('high', 2000, trail, !async)],
+      );
+      expect(await engine.call('llm', 'complete', 'x')).toBe('r(x>high>low)<low<high');
+      expect(trail).toEqual([
+        'high.before(llm.openai.complete)',
+        'low.before(llm.openai.complete)',
+        'plugin(x>high>low)',
+        'low.after(openai)',
+        'high.after(openai)',
+      ]);
+    }
+  });
+
+  it('wraps plugin errors and skips after; passes what a middleware throws as it is', async () => {
+    const trail: Trail = [];
+    const failing = wrapped(() => boom('plugin broke'), [tracer('audit', 1000, trail)]);
+    const error = await failing.call('llm', 'complete', 1).catch((e: unknown) => e);
+    expect(isPluginInvocationError(error)).toBe(true);
+    expect(error).toMatchObject({ plugin: 'openai' });
+    expect(trail).toEqual(['audit.before(llm.openai.complete)']);
+
+    const refusal = new Error('denied by governance');
+    let called = false;
+    const refused = wrapped(() => {
+      called = true;
+      return 'never';
+    }, [
+      {
+        name: 'gov',
+        priority: 1000,
+        kinds: ['*'],
+        hooks: ['*'],
+        before: () => Promise.reject(refusal),
+      },
+    ]);
+    expect(await refused.call('llm', 'complete', 1).catch((e: unknown) => e)).toBe(refusal);
+    expect(called).toBe(false);
+
+    const afterError = new Error('after broke');
+    const broken = wrapped(
+      () => 'fine',
+      [
+        {
+          name: 'post',
+          priority: 1000,
+          kinds: ['*'],
+          hooks: ['*'],
+          after: () => {
+            throw afterError;
+          },
+        },
+      ],
+    );
+    expect(await broken.call('llm', 'complete', 1).catch((e: unknown) => e)).toBe(afterError);
+  });
+
+  it('an empty result is KindUnknown, and after does not run', async () => {
+    const trail: Trail = [];
+    const engine = wrapped(() => null, [tracer('audit', 1000, trail)]);
+    const error = await engine.call('llm', 'complete', 1).catch((e: unknown) => e);
+    expect(isKindUnknown(error)).toBe(true);
+    expect(trail).toEqual(['audit.before(llm.openai.complete)']);
+  });
+
+  it('a before that throws synchronously rejects; the call does not throw', () => {
+    const engine = wrapped(
+      () => 'fine',
+      [
+        {
+          name: 'gov',
+          priority: 1000,
+          kinds: ['*'],
+          hooks: ['*'],
+          before: () => {
+            throw new Error('sync refusal');
+          },
+        },
+      ],
+    );
+    let pending: Promise<unknown> | undefined;
+    expect(() => {
+      pending = engine.call('llm', 'complete', 1);
+    }).not.toThrow();
+    return expect(pending).rejects.toThrow('sync refusal');
+  });
+});
+
+describe.each(SHAPES)('hot path, chain and collect with middleware (%s results)', (shape) => {
+  const audit = (trail: string[]): Middleware => ({
+    name: 'audit',
+    priority: 1000,
+    kinds: ['*'],
+    hooks: ['*'],
+    before: (call, args) => {
+      trail.push(`before(${call.name})`);
+      return Promise.resolve(`${String(args)}+b`);
+    },
+    after: (call, result) => {
+      trail.push(`after(${call.name})`);
+      return { wrapped: result };
+    },
+  });
+
+  it('wraps a whole chain once, the call named "*"', async () => {
+    const trail: string[] = [];
+    const engine = engineWith(
+      'rewriter',
+      { rewrite: { dispatch: 'chain' } },
+      ['a', 'b'].map((n, i) =>
+        raw(n, 'rewriter', { rewrite: (v) => `${String(v)}>${n}` }, shape, { priority: 9 - i }),
+      ),
+    );
+    engine.setMiddleware([audit(trail)]);
+    expect(await engine.call('rewriter', 'rewrite', 'x')).toEqual({ wrapped: 'x+b>a>b' });
+    expect(trail).toEqual(['before(*)', 'after(*)']);
+  });
+
+  it('wraps a fail-fast collect once; a plugin failure skips after and names the plugin', async () => {
+    const trail: string[] = [];
+    const engine = engineWith('tool_provider', { list: { dispatch: 'broadcast_collect' } }, [
+      raw('p0', 'tool_provider', { list: (x) => `${String(x)}0` }, shape, { priority: 2 }),
+      raw('p1', 'tool_provider', { list: (x) => `${String(x)}1` }, shape, { priority: 1 }),
+    ]);
+    engine.setMiddleware([audit(trail)]);
+    expect(await engine.call('tool_provider', 'list', 'x')).toEqual({
+      wrapped: [
+        { plugin: 'p0', value: 'x+b0' },
+        { plugin: 'p1', value: 'x+b1' },
+      ],
+    });
+    expect(trail).toEqual(['before(*)', 'after(*)']);
+
+    const failing = engineWith('tool_provider', { list: { dispatch: 'broadcast_collect' } }, [
+      raw('bad', 'tool_provider', { list: () => boom('no list') }, shape),
+    ]);
+    const failTrail: string[] = [];
+    failing.setMiddleware([audit(failTrail)]);
+    const error = await failing.call('tool_provider', 'list', 'x').catch((e: unknown) => e);
+    expect(isPluginInvocationError(error)).toBe(true);
+    expect(error).toMatchObject({ plugin: 'bad' });
+    expect(failTrail).toEqual(['before(*)']);
   });
 });
 
