@@ -11,10 +11,11 @@
 //
 // Every task of every group is warmed up before any group is measured, so each group
 // runs in the same state: a process that has dispatched every shape of call through
-// one handle implementation, as an application using the registry does (its in-process
-// handles share one `invoke`). Measured first in a fresh process, a group looks better
-// than that (V8's call sites have seen only its plugins); `BENCH_ONLY=<group title
-// prefix>` runs just the matching groups, to see that best case.
+// the engine's shared code, as an application does. Engine calls go through the
+// registry's own in-process handle (`createInProcessHandle`), as registry calls do.
+// Measured first in a fresh process, a group looks better than that (V8's call sites
+// have seen only its plugins); `BENCH_ONLY=<group title prefix>` runs just the
+// matching groups, to see that best case.
 import { availableParallelism, cpus } from 'node:os';
 import {
   CapabilityIndex,
@@ -23,7 +24,7 @@ import {
   selectorFromInput,
   sortCandidates,
 } from '@dagstack/plugin-dispatch';
-import { PluginRegistry } from '@dagstack/plugin-registry';
+import { createInProcessHandle, PluginRegistry } from '@dagstack/plugin-registry';
 import { createHooks } from 'hookable';
 import { AsyncParallelHook, AsyncSeriesWaterfallHook } from 'tapable';
 import { Bench } from 'tinybench';
@@ -71,15 +72,10 @@ function manifest(fields) {
   });
 }
 
-/** A candidate over a plain object: what the registry's in-process handle does, minus tracking. */
+/** A candidate over a plain object through the registry's in-process handle, minus tracking. */
 function candidate(name, kind, plugin, fields = {}) {
-  const hooks = new Set(Object.keys(plugin));
-  return {
-    name,
-    kind,
-    manifest: manifest({ name, kind, ...fields }),
-    handle: { hooks, invoke: (hook, input, call) => plugin[hook](input, call) },
-  };
+  const m = manifest({ name, kind, ...fields });
+  return { name, kind, manifest: m, handle: createInProcessHandle(m, plugin) };
 }
 
 function spec(kind, hooks) {

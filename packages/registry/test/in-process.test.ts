@@ -1,5 +1,6 @@
 // The in-process runtime: entry point forms, export kinds, fresh modules, and
 // the rule that plugin code stays inside its folder.
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,11 @@ import type { HookCall, PluginContext, PluginManifest } from '@dagstack/plugin-a
 import { isPluginLoadError } from '@dagstack/plugin-api';
 import { assertManifestValid } from '@dagstack/plugin-manifest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createInProcessRuntime, instantiateEntryPoint } from '../src/in-process.js';
+import {
+  createInProcessHandle,
+  createInProcessRuntime,
+  instantiateEntryPoint,
+} from '../src/in-process.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -30,6 +35,16 @@ const call: HookCall = {
   metadata: {},
   signal: new AbortController().signal,
 };
+
+/** Run a command to completion (a real child process, reaped when it exits). */
+function run(command: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { timeout: 30_000 }, (error, stdout, stderr) => {
+      if (error) reject(Object.assign(error, { stderr }));
+      else resolve({ stdout, stderr });
+    });
+  });
+}
 
 async function files(entries: Record<string, string>): Promise<void> {
   for (const [path, content] of Object.entries(entries)) {
@@ -274,5 +289,89 @@ describe('execution_model', () => {
       .catch((e: unknown) => e);
     expect(isPluginLoadError(error)).toBe(true);
     expect((error as Error).message).toContain('no export "Nope"');
+  });
+});
+
+describe('the in-process handle (one compiled invoke per plugin)', () => {
+  const inline = (name = 'p'): PluginManifest =>
+    assertManifestValid(
+      { name, kind: 'tool', core_version: '>=0.1', runtime: 'in_process', entry_point: 'plugin:X' },
+      { source: join(dir, 'dagstack.toml') },
+    );
+
+  it('calls the method found at call time, so a method replaced later (a spy) is the one called', async () => {
+    const plugin: Record<string, (input: unknown) => unknown> = {
+      execute: (input) => `first ${String(input)}`,
+    };
+    const handle = createInProcessHandle(inline(), plugin);
+    // The compiled function (the fallback closure is named "shared").
+    expect(handle.invoke.name).toBe('invoke');
+    expect(await handle.invoke('execute', 'a', call)).toBe('first a');
+    plugin.execute = (input) => `second ${String(input)}`;
+    expect(await handle.invoke('execute', 'b', call)).toBe('second b');
+  });
+
+  it('answers snake_case hooks with camelCase methods, passes this, input and call', async () => {
+    class Tools {
+      prefix = 'tool:';
+      listTools(input: unknown, c: HookCall): string {
+        return `${this.prefix}${String(input)}@${c.hook}`;
+      }
+    }
+    const handle = createInProcessHandle(inline(), new Tools());
+    expect([...handle.hooks].sort()).toEqual(['listTools', 'list_tools']);
+    expect(await handle.invoke('list_tools', 'x', call)).toBe('tool:x@execute');
+    expect(await handle.invoke('listTools', 'y', call)).toBe('tool:y@execute');
+  });
+
+  it('turns a synchronous throw into a rejection and a missing hook into PluginLoadError', async () => {
+    const handle = createInProcessHandle(inline(), {
+      execute: () => {
+        throw new Error('sync');
+      },
+    });
+    let pending: Promise<unknown> | undefined;
+    expect(() => {
+      pending = handle.invoke('execute', 1, call);
+    }).not.toThrow();
+    await expect(pending).rejects.toThrow('sync');
+    const missing = await handle.invoke('nope', 1, call).catch((e: unknown) => e);
+    expect(isPluginLoadError(missing)).toBe(true);
+    expect((missing as Error).message).toContain('has no hook "nope"');
+  });
+
+  it('method names that look like code stay names: nothing is run but the method', async () => {
+    const evil = `a"]; globalThis.__dagstackInjected = true; t["b`;
+    const plugin = {
+      [evil]: (input: unknown) => `evil ${String(input)}`,
+      "it's\n\u2028ok": () => 'ok',
+    };
+    const handle = createInProcessHandle(inline(), plugin);
+    expect(await handle.invoke(evil, 1, call)).toBe('evil 1');
+    expect(await handle.invoke("it's\n\u2028ok", 1, call)).toBe('ok');
+    expect((globalThis as Record<string, unknown>).__dagstackInjected).toBeUndefined();
+  });
+
+  it('works where code generation from strings is disallowed (a real Node process with the flag)', async () => {
+    const registryEntry = new URL('../src/index.ts', import.meta.url).pathname;
+    const builtEntry = join(registryEntry, '..', '..', 'dist', 'index.js');
+    const script = `
+      import { createInProcessHandle } from ${JSON.stringify(builtEntry)};
+      let refused = false;
+      try { new Function('return 1'); } catch { refused = true; }
+      const handle = createInProcessHandle(
+        { name: 'p', kind: 'tool', source: 'inline' },
+        { listTools: (input) => 'listed ' + input },
+      );
+      const out = await handle.invoke('list_tools', 'x', { kind: 'tool', name: 'p', hook: 'list_tools', metadata: {} });
+      process.stdout.write(JSON.stringify({ refused, out, invoke: handle.invoke.name }));
+    `;
+    const file = join(dir, 'no-codegen.mjs');
+    await writeFile(file, script);
+    const { stdout } = await run(process.execPath, [
+      '--disallow-code-generation-from-strings',
+      file,
+    ]);
+    expect(JSON.parse(stdout)).toEqual({ refused: true, out: 'listed x', invoke: 'shared' });
   });
 });
