@@ -55,6 +55,28 @@ function settleSync(
   }
 }
 
+/**
+ * Call candidate `c` (untracked, or tracked without checks) and pass its
+ * outcome through `onResult` / `onError` in one reaction; a synchronous
+ * throw rejects, wrapped with the plugin's name.
+ */
+function callThen(
+  plan: HookPlan,
+  c: DispatchCandidate,
+  input: unknown,
+  onResult: (value: unknown) => unknown,
+  onError: (error: unknown) => never,
+): Promise<unknown> {
+  let out: unknown;
+  try {
+    out = invokeCandidate(c, undefined, plan.kind, plan.hook, input);
+  } catch (error) {
+    return Promise.reject(wrapError(error, c, plan));
+  }
+  if (out instanceof Promise) return out.then(onResult, onError);
+  return settleSync(out, onResult, onError);
+}
+
 // ---------------------------------------------------------------------------
 // singleton
 // ---------------------------------------------------------------------------
@@ -82,16 +104,7 @@ export function singletonCaller(plan: HookPlan, chosen: DispatchCandidate): HotC
     const checks: OutcomeChecks = { onResult, onError };
     return (input) => new TrackedCall(undefined, kind, name, hook, list, checks).run(handle, input);
   }
-  return (input) => {
-    let out: unknown;
-    try {
-      out = handle.invoke(hook, input, new PluginCall(undefined, kind, name, hook));
-    } catch (error) {
-      return Promise.reject(wrapError(error, chosen, plan));
-    }
-    if (out instanceof Promise) return out.then(onResult, onError);
-    return settleSync(out, onResult, onError);
-  };
+  return (input) => callThen(plan, chosen, input, onResult, onError);
 }
 
 /** `run`, after the plan's `before` middleware (synchronous until one returns a promise; a throw rejects as it is). */
@@ -127,7 +140,6 @@ function afterOf(plan: HookPlan, name: string): ((result: unknown) => unknown) |
  * throws reaches the caller as it is.
  */
 export function wrappedSingletonCaller(plan: HookPlan, chosen: DispatchCandidate): HotCall {
-  const { kind, hook } = plan;
   const tried = [chosen];
   const after = afterOf(plan, chosen.name);
   const onResult = (result: unknown): unknown => {
@@ -137,16 +149,7 @@ export function wrappedSingletonCaller(plan: HookPlan, chosen: DispatchCandidate
   const onError = (error: unknown): never => {
     throw wrapError(error, chosen, plan);
   };
-  return afterBefore(plan, chosen.name, (args) => {
-    let out: unknown;
-    try {
-      out = invokeCandidate(chosen, undefined, kind, hook, args);
-    } catch (error) {
-      return Promise.reject(wrapError(error, chosen, plan));
-    }
-    if (out instanceof Promise) return out.then(onResult, onError);
-    return settleSync(out, onResult, onError);
-  });
+  return afterBefore(plan, chosen.name, (args) => callThen(plan, chosen, args, onResult, onError));
 }
 
 /**
@@ -165,22 +168,14 @@ export function wrappedCaller(plan: HookPlan, inner: HotCall): HotCall {
  * next ones.
  */
 export function firstResultCaller(plan: HookPlan): HotCall {
-  const { kind, hook, candidates } = plan;
-  const first = candidates[0] as DispatchCandidate;
+  const first = plan.candidates[0] as DispatchCandidate;
   const onError = (error: unknown): never => {
     throw wrapError(error, first, plan);
   };
   return (input) => {
     const onResult = (result: unknown): unknown =>
       isEmpty(result) ? firstResultFrom(plan, input, 1) : result;
-    let out: unknown;
-    try {
-      out = invokeCandidate(first, undefined, kind, hook, input);
-    } catch (error) {
-      return Promise.reject(wrapError(error, first, plan));
-    }
-    if (out instanceof Promise) return out.then(onResult, onError);
-    return settleSync(out, onResult, onError);
+    return callThen(plan, first, input, onResult, onError);
   };
 }
 
