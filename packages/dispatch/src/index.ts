@@ -41,3 +41,5 @@ export type {
   Middleware,
   PolicyCall,
 } from './types.js';
+export type { Validator } from './validation.js';
+export { compileSchema } from './validation.js';

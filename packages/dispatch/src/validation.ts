@@ -4,7 +4,10 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormatsModule from 'ajv-formats';
 import { escapePointer } from './json.js';
 
-/** A compiled schema check: the problems of a value, or `undefined` when it is valid. */
+/**
+ * A compiled schema check: the problems of a value, or `undefined` when it is valid.
+ * @since 0.2.0
+ */
 export type Validator = (value: unknown) => readonly ManifestProblem[] | undefined;
 
 let sharedAjv: Ajv2020 | undefined;
@@ -45,7 +48,9 @@ function problemOf(error: ErrorObject, source: string): ManifestProblem {
  * Compile a hookspec schema (once per schema object) into a
  * {@link Validator}. `source` says in problems what was checked
  * (`"input of tool.execute"`). Throws `PluginRegistryError` when the schema
- * itself is invalid.
+ * itself is invalid. Used by the registry for the per-function `parameters`
+ * schemas of function-routed hooks.
+ * @since 0.2.0
  */
 export function compileSchema(schema: JsonObject, source: string, kind: string): Validator {
   let validate = compiled.get(schema);

@@ -230,8 +230,18 @@ export interface AmbiguousPluginOptions extends PluginErrorOptions {
   /**
    * Why the choice is ambiguous. `one_per_runtime` (since 0.2.0): the kind's
    * hookspec allows one plugin per runtime (`singleton_per_runtime`).
+   * `same_function` (since 0.2.0): more than one plugin lists the function a
+   * function-routed call names (the `tool` kind's `execute`), at the same
+   * priority, and `DAGSTACK_ACTIVE_<KIND>` names none of them.
    */
-  reason: 'duplicate_name' | 'equal_priority' | 'multiple_fallbacks' | 'one_per_runtime';
+  reason:
+    | 'duplicate_name'
+    | 'equal_priority'
+    | 'multiple_fallbacks'
+    | 'one_per_runtime'
+    | 'same_function';
+  /** For `same_function`: the function the plugins share. @since 0.2.0 */
+  function?: string;
 }
 
 /**
@@ -266,14 +276,26 @@ export class AmbiguousPlugin extends PluginRegistryError {
         `plugins ${names} are of kind "${options.kind}", whose hookspec allows one plugin per runtime (singleton_per_runtime)`,
         `set ${env}=<plugin name> to start that one only, or remove the others`,
       ],
+      same_function: [
+        `plugins ${names} all offer the function "${options.function ?? '?'}" at the same priority`,
+        `name the plugin (target / --name), call its own tool, set ${env}=<plugin name>, or give one a higher priority`,
+      ],
     }[options.reason];
     super(text[0] as string, { hint: text[1], ...options });
     this.candidates = Object.freeze([...options.candidates]);
     this.reason = options.reason;
+    this.function = options.function;
   }
 
+  /** For `same_function`: the function the plugins share. @since 0.2.0 */
+  readonly function: string | undefined;
+
   protected override details(): Record<string, unknown> {
-    return { candidates: this.candidates, reason: this.reason };
+    return {
+      candidates: this.candidates,
+      reason: this.reason,
+      ...(this.function === undefined ? {} : { function: this.function }),
+    };
   }
 }
 
@@ -775,6 +797,143 @@ export class PluginInvocationError extends PluginRegistryError {
   }
 }
 
+/** @since 0.2.0 */
+export interface FunctionNotFoundOptions extends PluginErrorOptions {
+  kind: string;
+  /** The function-routed hook that was called (the `tool` kind's `execute`). */
+  hook: string;
+  /** The function the call named. */
+  function: string;
+  /** Functions that exist: those of the target plugin, or of every ready plugin of the kind. */
+  available: readonly string[];
+}
+
+/** The closest name in `names` to `wanted`, when one is close enough to be a likely typo. */
+function closestName(wanted: string, names: readonly string[]): string | undefined {
+  const distance = (a: string, b: string): number => {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i += 1) {
+      let previous = row[0] as number;
+      row[0] = i;
+      for (let j = 1; j <= b.length; j += 1) {
+        const current = row[j] as number;
+        row[j] = Math.min(
+          (row[j] as number) + 1,
+          (row[j - 1] as number) + 1,
+          previous + (a[i - 1] === b[j - 1] ? 0 : 1),
+        );
+        previous = current;
+      }
+    }
+    return row[b.length] as number;
+  };
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  const lower = wanted.toLowerCase();
+  for (const name of names) {
+    const d = distance(lower, name.toLowerCase());
+    if (d < bestDistance) {
+      best = name;
+      bestDistance = d;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(wanted.length / 3))
+    ? best
+    : undefined;
+}
+
+/**
+ * A function-routed call (the `tool` kind's `execute`) names a function that
+ * no ready plugin of the kind lists in its catalogue (`get_schema`), or that
+ * the targeted plugin does not list. The plugin is not called.
+ * @since 0.2.0
+ */
+export class FunctionNotFound extends PluginRegistryError {
+  static override readonly code: string = 'FUNCTION_NOT_FOUND';
+  /** The hook that was called. */
+  readonly hook: string;
+  /** The function the call named. */
+  readonly function: string;
+  /** The functions that exist, sorted. */
+  readonly available: readonly string[];
+  /** The closest existing name, when the call looks like a typo of it. */
+  readonly suggestion: string | undefined;
+
+  constructor(options: FunctionNotFoundOptions) {
+    const available = [...new Set(options.available)].sort();
+    const suggestion = closestName(options.function, available);
+    const where =
+      options.plugin === undefined ? `any ready "${options.kind}" plugin` : 'this plugin';
+    const shown =
+      available.length === 0
+        ? 'none are listed'
+        : `functions: ${available.slice(0, 30).join(', ')}${available.length > 30 ? `, … (${available.length} in all)` : ''}`;
+    super(`no function "${options.function}" in ${where} (${shown})`, {
+      hint:
+        suggestion === undefined
+          ? `call one of the listed functions; get_schema lists each plugin's own`
+          : `did you mean "${suggestion}"?`,
+      ...options,
+    });
+    this.hook = options.hook;
+    this.function = options.function;
+    this.available = Object.freeze(available);
+    this.suggestion = suggestion;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return {
+      hook: this.hook,
+      function: this.function,
+      available: this.available,
+      ...(this.suggestion === undefined ? {} : { suggestion: this.suggestion }),
+    };
+  }
+}
+
+/**
+ * A function-routed call ran and the plugin reported failure in its result
+ * (`is_error: true` in a `tool` kind `execute` output, or `isError` from a
+ * plain MCP server). The message is the plugin's `error_message`; `output`
+ * is the whole result as the plugin returned it (with, for a plain MCP
+ * server, its content blocks), so a gateway can pass it on unchanged.
+ * @since 0.2.0
+ */
+export class ToolCallFailed extends PluginInvocationError {
+  static override readonly code: string = 'TOOL_CALL_FAILED';
+  /** The function that failed. */
+  readonly function: string;
+  /** The result as the plugin returned it (`{ result, is_error: true, error_message?, ... }`). */
+  readonly output: Readonly<Record<string, unknown>>;
+
+  constructor(
+    options: PluginErrorOptions & {
+      plugin: string;
+      kind: string;
+      hook: string;
+      function: string;
+      output: Readonly<Record<string, unknown>>;
+    },
+  ) {
+    const reported = options.output.error_message;
+    const text =
+      typeof reported === 'string' && reported.trim() !== ''
+        ? reported.trim()
+        : 'the plugin reported an error without a message';
+    super(`function "${options.function}" reported an error: ${text}`, {
+      remoteName: 'ToolError',
+      hint: 'the plugin ran and reported the failure itself; check the arguments or the plugin log',
+      ...options,
+    });
+    this.function = options.function;
+    this.output = options.output;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { ...super.details(), function: this.function, output: this.output };
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Contract-suite violations (ADR-0001 §Leak detection, ADR-0003)
 // ---------------------------------------------------------------------------
@@ -936,6 +1095,10 @@ export const isHookCancelled: ErrorGuard<HookCancelled> = guard(HookCancelled);
 /** @since 0.1.0 */
 export const isPluginInvocationError: ErrorGuard<PluginInvocationError> =
   guard(PluginInvocationError);
+/** @since 0.2.0 */
+export const isFunctionNotFound: ErrorGuard<FunctionNotFound> = guard(FunctionNotFound);
+/** @since 0.2.0 */
+export const isToolCallFailed: ErrorGuard<ToolCallFailed> = guard(ToolCallFailed);
 /** @since 0.1.0 */
 export const isLeakDetected: ErrorGuard<LeakDetected> = guard(LeakDetected);
 /** @since 0.1.0 */

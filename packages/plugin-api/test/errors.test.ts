@@ -3,17 +3,22 @@ import {
   AmbiguousPlugin,
   BroadcastErrors,
   DependencyCycle,
+  FunctionNotFound,
   HookTimeout,
   isAmbiguousPlugin,
+  isFunctionNotFound,
   isManifestInvalid,
   isPluginError,
+  isPluginInvocationError,
   isPluginRegistryError,
+  isToolCallFailed,
   isVersionIncompatible,
   KindUnknown,
   ManifestInvalid,
   PluginInvocationError,
   PluginRegistryError,
   TeardownErrors,
+  ToolCallFailed,
   VersionIncompatible,
 } from '../src/index.js';
 
@@ -185,5 +190,84 @@ describe('guards across duplicated copies of the package', () => {
     const local = new ManifestInvalid({ problems: [] });
     expect(copy.isManifestInvalid(local)).toBe(true);
     expect(local instanceof copy.PluginRegistryError).toBe(true);
+  });
+});
+
+describe('function-routed calls', () => {
+  it('FunctionNotFound lists what exists and suggests a close name only', () => {
+    const near = new FunctionNotFound({
+      kind: 'tool',
+      hook: 'execute',
+      function: 'read_grph',
+      available: ['write_file', 'read_graph', 'read_file', 'read_graph'],
+    });
+    expect(isFunctionNotFound(near)).toBe(true);
+    expect(near.code).toBe('FUNCTION_NOT_FOUND');
+    expect(near.available).toEqual(['read_file', 'read_graph', 'write_file']);
+    expect(near.suggestion).toBe('read_graph');
+    expect(near.message).toContain('did you mean "read_graph"?');
+    expect(near.toJSON().details).toMatchObject({
+      function: 'read_grph',
+      suggestion: 'read_graph',
+    });
+    const far = new FunctionNotFound({
+      kind: 'tool',
+      hook: 'execute',
+      function: 'x',
+      plugin: 'files',
+      available: ['read_graph'],
+    });
+    expect(far.suggestion).toBeUndefined();
+    expect(far.message).toMatch(
+      /plugin "files".*no function "x" in this plugin \(functions: read_graph\)/,
+    );
+    const none = new FunctionNotFound({
+      kind: 'tool',
+      hook: 'execute',
+      function: 'x',
+      available: [],
+    });
+    expect(none.message).toContain('none are listed');
+  });
+
+  it('ToolCallFailed carries the plugin message and the output, and is a PluginInvocationError', () => {
+    const output = { result: null, is_error: true, error_message: '  disk full ' };
+    const error = new ToolCallFailed({
+      plugin: 'files',
+      kind: 'tool',
+      hook: 'execute',
+      function: 'write_file',
+      output,
+    });
+    expect(isToolCallFailed(error)).toBe(true);
+    expect(isPluginInvocationError(error)).toBe(true);
+    expect(error).toBeInstanceOf(PluginInvocationError);
+    expect(error.code).toBe('TOOL_CALL_FAILED');
+    expect(error.output).toBe(output);
+    expect(error.message).toContain('function "write_file" reported an error: disk full');
+    expect(error.toJSON().details).toMatchObject({
+      function: 'write_file',
+      remoteName: 'ToolError',
+    });
+    const silent = new ToolCallFailed({
+      plugin: 'files',
+      kind: 'tool',
+      hook: 'execute',
+      function: 'f',
+      output: { result: null, is_error: true },
+    });
+    expect(silent.message).toContain('without a message');
+  });
+
+  it('AmbiguousPlugin same_function names the function and the way out', () => {
+    const error = new AmbiguousPlugin({
+      kind: 'tool',
+      reason: 'same_function',
+      function: 'search',
+      candidates: ['alpha', 'beta'],
+    });
+    expect(error.message).toMatch(/"alpha", "beta" all offer the function "search"/);
+    expect(error.message).toContain('DAGSTACK_ACTIVE_TOOL');
+    expect(error.toJSON().details).toMatchObject({ function: 'search', reason: 'same_function' });
   });
 });

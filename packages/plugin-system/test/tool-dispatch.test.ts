@@ -103,7 +103,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe('the generated tool KindSpec in a registry', () => {
-  it('dispatches execute as singleton: one plugin, the top priority, its value', async () => {
+  it('routes execute by function: the one plugin whose get_schema lists it, its value', async () => {
     const { registry, journal } = await startTools();
     const input: ToolV1.ExecuteInput = { function: 'add', args: { a: 2, b: 3 } };
     const output = (await registry.call(
@@ -112,14 +112,23 @@ describe('the generated tool KindSpec in a registry', () => {
       input,
     )) as ToolV1.ExecuteOutput;
     expect(output).toEqual({ result: 5 });
-    expect(journal).toEqual(['calculator.execute:add']);
+    expect(journal.filter((j) => j.includes('.execute'))).toEqual(['calculator.execute:add']);
+    // The lower-priority plugin gets the functions only it lists.
+    const echoed = await registry.call('tool', 'execute', { function: 'echo', args: { x: 1 } });
+    expect(echoed).toEqual({ result: { plugin: 'echo', args: { x: 1 } } });
+    expect(journal.filter((j) => j.includes('.execute'))).toEqual([
+      'calculator.execute:add',
+      'echo.execute:echo',
+    ]);
   });
 
-  it('routes the singleton by DAGSTACK_ACTIVE_TOOL when the host sets it', async () => {
-    const { registry, journal } = await startTools({ env: { DAGSTACK_ACTIVE_TOOL: 'echo' } });
+  it('DAGSTACK_ACTIVE_TOOL settles ties only: a function one plugin lists still goes to it', async () => {
+    const { registry, journal } = await startTools({
+      env: { DAGSTACK_ACTIVE_TOOL: 'calculator' },
+    });
     const output = await registry.call('tool', 'execute', { function: 'echo', args: { x: 1 } });
     expect(output).toEqual({ result: { plugin: 'echo', args: { x: 1 } } });
-    expect(journal).toEqual(['echo.execute:echo']);
+    expect(journal.filter((j) => j.includes('.execute'))).toEqual(['echo.execute:echo']);
   });
 
   it('dispatches get_schema as broadcast_collect: every plugin, in dispatch order', async () => {
@@ -171,6 +180,8 @@ describe('the generated tool KindSpec in a registry', () => {
       plugin: 'calculator',
       pointer: '/is_error',
     });
-    expect(journal).toEqual(['calculator.execute:bad_output']);
+    expect(journal.filter((j) => j.includes('.execute'))).toEqual([
+      'calculator.execute:bad_output',
+    ]);
   });
 });

@@ -55,6 +55,7 @@ import { checkCoreVersion, validateManifest } from '@dagstack/plugin-manifest';
 import { createResourceContainer, missingRequired } from '@dagstack/plugin-resources';
 import { type ConfigSource, configFromObject, resolvePluginConfig } from './config.js';
 import { contentHash } from './content-hash.js';
+import { FunctionRouter } from './function-router.js';
 import { createInProcessHandle, createInProcessRuntime } from './in-process.js';
 import { bindLogger } from './logger.js';
 import { type PlanNode, planStartGroups } from './plan.js';
@@ -256,6 +257,8 @@ export class PluginRegistry {
   readonly #byName = new Map<string, PluginRecord[]>();
   readonly #kinds = new Map<string, KindSpec>();
   readonly #engine: DispatchEngine;
+  /** Function-routed hooks (the tool kind's execute): see function-router.ts. */
+  readonly #functions: FunctionRouter;
   readonly #listeners = new Set<(change: StateChange) => void>();
   readonly #config: ConfigSource | undefined;
   readonly #discoveryFailures: DiscoveryFailure[] = [];
@@ -309,6 +312,16 @@ export class PluginRegistry {
         }
       },
     });
+    this.#functions = new FunctionRouter({
+      candidates: (kind) =>
+        this.getLoadedPlugins().filter(
+          (c) => c.kind === kind && c.manifest.chain_wrap === undefined,
+        ),
+      call: (kind, hook, input, callOptions) => this.#engine.call(kind, hook, input, callOptions),
+      env: options.env ?? process.env,
+      logger: this.#logger,
+      validate: options.validateCalls ?? false,
+    });
     this.#unsubscribeConfig = this.#config?.subscribe?.(() => this.#reloadConfig());
   }
 
@@ -324,6 +337,7 @@ export class PluginRegistry {
   registerKind(spec: KindSpec): void {
     this.#kinds.set(spec.kind, spec);
     this.#engine.registerKind(spec);
+    this.#functions.registerKind(spec);
     for (const record of this.#records.values()) {
       if (record.manifest.kind === spec.kind && record.state === 'registered')
         this.#checkCompatibility(record);
@@ -1452,9 +1466,33 @@ export class PluginRegistry {
    * Call a hook through its kind's dispatch class (from the registered
    * hookspec): metadata, timeout, cancellation, middleware and validation
    * applied.
+   *
+   * A function-routed hook (a `singleton` hook whose MCP tool-name template
+   * holds `{function}`, in a kind with a `get_schema` catalogue: the `tool`
+   * kind's `execute`) goes to the one plugin whose catalogue lists
+   * `input.function` (or to `options.target`), after `input.args` is checked
+   * against that function's `parameters` schema. Rejects with
+   * `FunctionNotFound` (no plugin lists it; did-you-mean in the hint),
+   * `AmbiguousPlugin` (`same_function`: several list it at the same
+   * priority and `DAGSTACK_ACTIVE_<KIND>` names none), `HookValidationError`
+   * (the arguments do not match; the plugin is not called) or
+   * `ToolCallFailed` (the plugin answered `is_error: true`).
    */
   call(kind: string, hook: string, input: unknown, options?: DispatchOptions): Promise<unknown> {
+    if (this.#functions.routes(kind, hook)) {
+      return this.#functions.call(kind, hook, input, options);
+    }
     return this.#engine.call(kind, hook, input, options);
+  }
+
+  /**
+   * The functions each ready plugin of a function-routed kind lists (the
+   * `tool` kind's `get_schema`), by plugin name; plugins without a
+   * catalogue are left out. The same lists route `execute` calls.
+   * @since 0.2.0
+   */
+  functions(kind: string): Promise<Map<string, string[]>> {
+    return this.#functions.functions(kind);
   }
 
   /**
@@ -1566,6 +1604,8 @@ export class PluginRegistry {
 
   #setState(record: PluginRecord, to: PluginState, error?: PluginRegistryError): void {
     const from = record.state;
+    // Back to ready after a restart or a failure: its function list may have changed.
+    if (to === 'ready' && from !== 'ready') this.#functions.forget(record.handle);
     record.state = to;
     if (error !== undefined) record.error = error;
     else if (to === 'ready' || to === 'registered') record.error = undefined;
