@@ -8,9 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { cli, FIXTURE_KINDS, PACKAGE_DIR, plugin, tempDir, writeTree } from './helpers.js';
 
 const TOOL_BODY = `
-  get_schema() { return [{ name: 'upper', description: 'Upper-cases text.', parameters: { type: 'object' } }]; }
+  get_schema() {
+    return ['upper', 'boom', 'hang', 'refuse'].map((name) => ({ name, description: name + ' text.', parameters: { type: 'object' } }));
+  }
   execute({ function: fn, args }, call) {
     if (fn === 'boom') throw new Error('exploded on purpose');
+    if (fn === 'refuse') return { result: null, is_error: true, error_message: 'refused on purpose' };
     if (fn === 'hang') return new Promise(() => {});
     return { result: String(args.text ?? '').toUpperCase(), tenant: call.metadata.tenant_id ?? null, meta: call.metadata };
   }`;
@@ -300,13 +303,78 @@ describe('call', () => {
 
   it('--name calls that plugin; --input @file reads the input', async () => {
     const root = tools();
-    writeFileSync(join(root, 'in.json'), '{"function":"x","args":{"text":"MiXeD"}}');
+    writeFileSync(join(root, 'in.json'), '{"function":"lower","args":{"text":"MiXeD"}}');
     const run = await cli(
       ['call', 'tool', 'execute', '--plugins', '.', '--name', 'lower', '--input', '@in.json'],
       { cwd: root },
     );
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ result: 'mixed' });
+  });
+
+  it('tool.execute goes to the plugin listing the function; an unknown one exits 1 with did-you-mean', async () => {
+    const root = tools();
+    const lower = await cli(
+      [
+        'call',
+        'tool',
+        'execute',
+        '--plugins',
+        '.',
+        '--input',
+        '{"function":"lower","args":{"text":"AbC"}}',
+      ],
+      { cwd: root },
+    );
+    expect(lower.code).toBe(0);
+    expect(JSON.parse(lower.stdout)).toEqual({ result: 'abc' });
+    const unknown = await cli(
+      [
+        'call',
+        'tool',
+        'execute',
+        '--plugins',
+        '.',
+        '--input',
+        '{"function":"lowr","args":{}}',
+        '--json',
+      ],
+      { cwd: root },
+    );
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/FunctionNotFound.*no function "lowr".*did you mean "lower"/);
+    const { error } = unknown.json<{ error: { code: string; details: { available: string[] } } }>();
+    expect(error.code).toBe('FUNCTION_NOT_FOUND');
+    expect(error.details.available).toEqual(['boom', 'hang', 'lower', 'refuse', 'upper']);
+  });
+
+  it('is_error: true exits 1 with the plugin message', async () => {
+    const run = await cli(
+      ['call', 'tool', 'execute', '--plugins', '.', '--input', '{"function":"refuse","args":{}}'],
+      { cwd: tools() },
+    );
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/ToolCallFailed \(TOOL_CALL_FAILED\).*refused on purpose/);
+  });
+
+  it('lists the manifests it skipped on stderr at the default log level', async () => {
+    const root = tools();
+    writeTree(root, { 'broken/dagstack.toml': '[plugin]\nname = "broken"\n' });
+    const run = await cli(
+      [
+        'call',
+        'tool',
+        'execute',
+        '--plugins',
+        '.',
+        '--input',
+        '{"function":"upper","args":{"text":"a"}}',
+      ],
+      { cwd: root },
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/call: skipped .*broken\/dagstack\.toml: .*core_version/);
   });
 
   it('a plugin error exits 1 with the class on stderr and { error } with --json', async () => {

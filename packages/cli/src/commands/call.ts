@@ -109,6 +109,10 @@ export async function callCommand(
   try {
     show.update('discovering plugins…');
     await host.discover(options.plugins);
+    for (const failure of host.registry.discoveryFailures()) {
+      show.done();
+      io.stderr.write(`call: skipped ${failure.path}: ${failure.error.message}\n`);
+    }
     const spec = host.kinds.get(kind);
     if (spec === undefined || !spec.hooks.some((h) => h.name === hook)) {
       if (options.dispatch === undefined) {
