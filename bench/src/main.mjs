@@ -143,6 +143,41 @@ const singleRegistry = await registryWith(spec('llm', { complete: 'singleton' })
   ['openai', llm, { priority: 50 }],
 ]);
 
+// tool.execute routed by function: 3 tool plugins of 8 functions each, the
+// kind as its hookspec declares it (get_schema catalogue, {function} template).
+const toolSpec = {
+  kind: 'tool',
+  kind_api_version: '1.0.0',
+  hooks: [
+    { name: 'get_schema', dispatch: 'broadcast_collect', mcp_exposed: false },
+    {
+      name: 'execute',
+      dispatch: 'singleton',
+      mcp_exposed: true,
+      mcp_tool_name_template: '{kind}.{plugin}.{hook}.{function}',
+    },
+  ],
+};
+const toolPlugins = ['alpha', 'beta', 'gamma'].map((name) => ({
+  name,
+  get_schema() {
+    return Array.from({ length: 8 }, (_, i) => ({
+      name: `${name}_${i}`,
+      description: `function ${i} of ${name}`,
+      parameters: { type: 'object', properties: { n: { type: 'number' } } },
+    }));
+  },
+  async execute(call) {
+    return { result: call.args.n };
+  },
+}));
+const toolRegistry = await registryWith(
+  toolSpec,
+  toolPlugins.map((p) => [p.name, p, {}]),
+);
+const toolInput = { function: 'gamma_5', args: { n: 1 } };
+await toolRegistry.call('tool', 'execute', toolInput); // reads the catalogues once
+
 // chain of 5
 const stages = Array.from({ length: 5 }, (_, i) => ({
   async rewrite(v) {
@@ -302,6 +337,20 @@ group('singleton', 'direct `await plugin.complete(input)`', {
   },
   'engine.call (singleton + 1 middleware)': async () => {
     for (let i = 0; i < BATCH; i++) await wrappedEngine.call('llm', 'complete', input);
+  },
+});
+
+group('tool.execute, 3 plugins x 8 functions', 'direct `await plugin.execute(input)`', {
+  'direct `await plugin.execute(input)`': async () => {
+    const gamma = toolPlugins[2];
+    for (let i = 0; i < BATCH; i++) await gamma.execute(toolInput);
+  },
+  'registry.call (tool.execute routed by function, args checked)': async () => {
+    for (let i = 0; i < BATCH; i++) await toolRegistry.call('tool', 'execute', toolInput);
+  },
+  'registry.call (tool.execute with target, args checked)': async () => {
+    for (let i = 0; i < BATCH; i++)
+      await toolRegistry.call('tool', 'execute', toolInput, { target: 'gamma' });
   },
 });
 
@@ -481,5 +530,6 @@ if (selected.some((g) => g.tasks === lookupTasks) && found === undefined) {
   throw new Error('the capability lookups found nothing');
 }
 await singleRegistry.teardownAll();
+await toolRegistry.teardownAll();
 await chainRegistry.teardownAll();
 await collectRegistry.teardownAll();

@@ -128,6 +128,16 @@ function noCallOptions(options: DispatchOptions): boolean {
   );
 }
 
+/** Whether a call's only per-call option is its target. */
+function onlyTarget(options: DispatchOptions): boolean {
+  return (
+    options.metadata === undefined &&
+    options.timeoutMs === undefined &&
+    options.signal === undefined &&
+    options.selector === undefined
+  );
+}
+
 function checkTimeout(value: number | undefined, what: string): number | undefined {
   if (value === undefined || value === Number.POSITIVE_INFINITY) return undefined;
   if (typeof value !== 'number' || !(value > 0)) {
@@ -374,6 +384,11 @@ export class DispatchEngine {
     if (hot !== undefined && (options === EMPTY_OPTIONS || noCallOptions(options))) {
       return hot(input) as Promise<TResult>;
     }
+    const target = options.target;
+    if (target !== undefined && plan.dispatch === 'singleton' && onlyTarget(options)) {
+      const caller = plan.targets?.get(target) ?? this.#targetCaller(plan, target);
+      if (caller !== null) return caller(input) as Promise<TResult>;
+    }
     return this.#run(plan, input, options, undefined) as Promise<TResult>;
   }
 
@@ -524,6 +539,7 @@ export class DispatchEngine {
       validateOutput: validators?.output,
       capability: undefined,
       hot: undefined,
+      targets: undefined,
     };
     plan.hot = this.#hotCaller(plan);
     return plan;
@@ -593,15 +609,7 @@ export class DispatchEngine {
    * `broadcast_notify` and `capability` always take the general path.
    */
   #hotCaller(plan: HookPlan): HotCall | undefined {
-    if (
-      plan.validateInput !== undefined ||
-      plan.validateOutput !== undefined ||
-      this.#routingPolicy !== undefined ||
-      this.#governanceFilter !== undefined ||
-      this.#defaultTimeoutMs !== undefined
-    ) {
-      return undefined;
-    }
+    if (this.#generalOnly(plan)) return undefined;
     if (plan.middleware.length === 0) return this.#bareCaller(plan);
     if (plan.dispatch === 'singleton') {
       // Middleware around a singleton: when the plan fixes its plugin.
@@ -611,6 +619,37 @@ export class DispatchEngine {
     }
     const inner = this.#bareCaller(plan);
     return inner === undefined ? undefined : wrappedCaller(plan, inner);
+  }
+
+  /** Whether something configured on the engine or the hook needs the general path for every call. */
+  #generalOnly(plan: HookPlan): boolean {
+    return (
+      plan.validateInput !== undefined ||
+      plan.validateOutput !== undefined ||
+      this.#routingPolicy !== undefined ||
+      this.#governanceFilter !== undefined ||
+      this.#defaultTimeoutMs !== undefined
+    );
+  }
+
+  /**
+   * The hot caller of a `singleton` call naming `target` (and nothing else):
+   * that plugin only, as the general path calls an explicit choice, with the
+   * plan's middleware around it. `null` (remembered) when the general path
+   * must run: an engine setting needs it, or `target` does not implement the
+   * hook (the general path reports that).
+   */
+  #targetCaller(plan: HookPlan, target: string): HotCall | null {
+    const candidate = plan.candidates.find((c) => c.name === target);
+    const caller =
+      candidate === undefined || this.#generalOnly(plan)
+        ? null
+        : plan.middleware.length === 0
+          ? singletonCaller(plan, candidate)
+          : wrappedSingletonCaller(plan, candidate);
+    plan.targets ??= new Map();
+    plan.targets.set(target, caller);
+    return caller;
   }
 
   /** The hot caller of a plan without middleware (see {@link #hotCaller}). */

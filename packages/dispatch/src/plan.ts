@@ -48,6 +48,12 @@ export interface HookPlan {
    * `undefined` when every call takes the general path.
    */
   hot: HotCall | undefined;
+  /**
+   * Hot callers of a `singleton` hook per target plugin, made on the first
+   * call that names it with no other per-call option (`null`: that target
+   * takes the general path). Dropped with the plan.
+   */
+  targets: Map<string, HotCall | null> | undefined;
 }
 
 export function isEmpty(value: unknown): boolean {

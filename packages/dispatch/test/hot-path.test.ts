@@ -695,3 +695,123 @@ describe('plan cache in front of the hot path', () => {
     expect(seen).toEqual([{ trace: 't1' }]);
   });
 });
+
+describe.each(SHAPES)('hot path, singleton naming its target (%s result)', (shape) => {
+  /** Two plugins of one kind; `b` ranks below `a`, `c` lacks the hook. */
+  function pair(
+    calls: string[],
+    b: Fn = (input) => `b(${String(input)})`,
+  ): { engine: DispatchEngine; candidates: DispatchCandidate[] } {
+    const candidates = [
+      raw(
+        'a',
+        'llm',
+        {
+          complete: (input) => {
+            calls.push('a');
+            return `a(${String(input)})`;
+          },
+        },
+        shape,
+        {
+          priority: 10,
+        },
+      ),
+      raw(
+        'b',
+        'llm',
+        {
+          complete: (input) => {
+            calls.push('b');
+            return b(input);
+          },
+        },
+        shape,
+        {
+          priority: 5,
+        },
+      ),
+      raw('c', 'llm', { other: () => 'c' }, shape),
+    ];
+    return { engine: engineWith('llm', { complete: {}, other: {} }, candidates), candidates };
+  }
+
+  /** The same call forced onto the general path (metadata is a per-call option). */
+  const general = { metadata: {} };
+
+  it('calls the named plugin only, again and again, as the general path does', async () => {
+    const calls: string[] = [];
+    const { engine } = pair(calls);
+    for (let i = 0; i < 3; i++) {
+      expect(await engine.call('llm', 'complete', i, { target: 'b' })).toBe(`b(${i})`);
+    }
+    expect(await engine.call('llm', 'complete', 9, { target: 'b', ...general })).toBe('b(9)');
+    expect(calls).toEqual(['b', 'b', 'b', 'b']);
+    expect(await engine.call('llm', 'complete', 1)).toBe('a(1)');
+  });
+
+  it('fails like the general path: no result, a thrown error, a target without the hook, an unknown target', async () => {
+    const calls: string[] = [];
+    const { engine } = pair(calls, (input) => (input === 'empty' ? null : boom('b broke')));
+    for (const [input, target] of [
+      ['empty', 'b'],
+      ['x', 'b'],
+      ['x', 'c'],
+      ['x', 'ghost'],
+    ] as const) {
+      const hot = await engine.call('llm', 'complete', input, { target }).catch((e: unknown) => e);
+      const slow = await engine
+        .call('llm', 'complete', input, { target, ...general })
+        .catch((e: unknown) => e);
+      expect(hot).toBeInstanceOf(PluginRegistryError);
+      expect((hot as PluginRegistryError).code).toBe((slow as PluginRegistryError).code);
+      expect((hot as Error).message).toBe((slow as Error).message);
+    }
+    expect(
+      isKindUnknown(
+        await engine.call('llm', 'complete', 'empty', { target: 'b' }).catch((e: unknown) => e),
+      ),
+    ).toBe(true);
+    expect(
+      isPluginInvocationError(
+        await engine.call('llm', 'complete', 'x', { target: 'b' }).catch((e: unknown) => e),
+      ),
+    ).toBe(true);
+  });
+
+  it('runs the middleware around the named plugin', async () => {
+    const trail: string[] = [];
+    const calls: string[] = [];
+    const { engine } = pair(calls);
+    engine.setMiddleware([
+      {
+        name: 'audit',
+        priority: 1000,
+        kinds: ['*'],
+        hooks: ['*'],
+        before: (call, args) => {
+          trail.push(`before(${call.name})`);
+          return `${String(args)}!`;
+        },
+        after: (call, result) => {
+          trail.push(`after(${call.name})`);
+          return `${String(result)}?`;
+        },
+      },
+    ]);
+    expect(await engine.call('llm', 'complete', 'x', { target: 'b' })).toBe('b(x!)?');
+    expect(await engine.call('llm', 'complete', 'y', { target: 'b', ...general })).toBe('b(y!)?');
+    expect(trail).toEqual(['before(b)', 'after(b)', 'before(b)', 'after(b)']);
+  });
+
+  it('forgets its callers when the candidates change', async () => {
+    const calls: string[] = [];
+    const { engine, candidates } = pair(calls);
+    expect(await engine.call('llm', 'complete', 1, { target: 'b' })).toBe('b(1)');
+    engine.setCandidates('llm', [
+      candidates[0] as DispatchCandidate,
+      raw('b', 'llm', { complete: () => 'new b' }, shape, { priority: 5 }),
+    ]);
+    expect(await engine.call('llm', 'complete', 1, { target: 'b' })).toBe('new b');
+  });
+});

@@ -52,7 +52,7 @@ export interface FunctionRouterHost {
   /** Ready and degraded plugins of a kind (middleware plugins excluded), as dispatch candidates. */
   candidates(kind: string): readonly DispatchCandidate[];
   /** A call through the dispatch engine (middleware, tracking, timeouts apply). */
-  call(kind: string, hook: string, input: unknown, options: DispatchOptions): Promise<unknown>;
+  call(kind: string, hook: string, input: unknown, options?: DispatchOptions): Promise<unknown>;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly logger: Logger;
   /** Whether calls are validated against the hookspec schemas (`validateCalls`). */
@@ -94,6 +94,35 @@ function listOf(answer: unknown): unknown[] {
   return answer;
 }
 
+/** A plugin offering a function. */
+interface Offer {
+  readonly candidate: DispatchCandidate;
+  readonly entry: FunctionEntry;
+}
+
+/** Call options naming one plugin, made once per plugin and reused by calls without options. */
+const targets = new WeakMap<DispatchCandidate, DispatchOptions>();
+function targetOf(candidate: DispatchCandidate): DispatchOptions {
+  let options = targets.get(candidate);
+  if (options === undefined) {
+    options = Object.freeze({ target: candidate.name });
+    targets.set(candidate, options);
+  }
+  return options;
+}
+
+/** Who offers what among the ready plugins of one kind; rebuilt when they change. */
+interface KindIndex {
+  readonly byName: ReadonlyMap<string, { candidate: DispatchCandidate; catalogue: Catalogue }>;
+  /** Function name -> plugins listing it, best ranked first. */
+  readonly offers: ReadonlyMap<string, readonly Offer[]>;
+  /** Ready plugins without a catalogue hook (or whose catalogue could not be read). */
+  readonly uncatalogued: readonly DispatchCandidate[];
+  /** Every listed function name. */
+  readonly available: readonly string[];
+  readonly size: number;
+}
+
 /** Routes function-templated hooks; see the module comment. */
 export class FunctionRouter {
   readonly #host: FunctionRouterHost;
@@ -102,6 +131,10 @@ export class FunctionRouter {
   /** kind -> check of the routed hook's input against its hookspec schema (with `validate`). */
   readonly #inputChecks = new Map<string, Validator>();
   readonly #catalogues = new WeakMap<PluginHandle, Promise<Catalogue>>();
+  /** kind -> index over its ready plugins' catalogues; cleared by {@link invalidate}. */
+  readonly #indexes = new Map<string, KindIndex>();
+  /** Bumped by {@link invalidate}: an index built across a change is not kept. */
+  #generation = 0;
   /** Schemas already reported as uncompilable (logged once each). */
   readonly #reported = new WeakSet<object>();
 
@@ -113,6 +146,7 @@ export class FunctionRouter {
   registerKind(spec: KindSpec): void {
     const hook = functionRoutedHook(spec);
     this.#inputChecks.delete(spec.kind);
+    this.invalidate();
     if (hook === undefined) {
       this.#routed.delete(spec.kind);
       return;
@@ -137,9 +171,17 @@ export class FunctionRouter {
     return routed !== undefined && (routed === hook || hook === CATALOGUE_HOOK);
   }
 
+  /** The set of callable plugins changed: rebuild the indexes on next use. */
+  invalidate(): void {
+    this.#generation += 1;
+    this.#indexes.clear();
+  }
+
   /** Forget what a handle's catalogue said (its process restarted, its plugin reloaded). */
   forget(handle: PluginHandle | undefined): void {
-    if (handle !== undefined) this.#catalogues.delete(handle);
+    if (handle === undefined) return;
+    this.#catalogues.delete(handle);
+    this.invalidate();
   }
 
   /**
@@ -147,82 +189,104 @@ export class FunctionRouter {
    * without a catalogue hook are left out). For status views and errors.
    */
   async functions(kind: string): Promise<Map<string, string[]>> {
+    const index = await this.#index(kind);
     const out = new Map<string, string[]>();
-    for (const candidate of this.#host.candidates(kind)) {
-      const catalogue = await this.#catalogue(candidate);
-      if (catalogue !== undefined) out.set(candidate.name, [...catalogue.keys()].sort());
+    for (const [name, { catalogue }] of [...index.byName].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (catalogue !== undefined) out.set(name, [...catalogue.keys()].sort());
     }
     return out;
   }
 
   /** Route, check and make the call; see the module comment. */
-  async call(
+  call(
     kind: string,
     hook: string,
     input: unknown,
     options: DispatchOptions = {},
   ): Promise<unknown> {
-    if (hook === CATALOGUE_HOOK) return this.#listed(kind, input, options);
+    if (hook === CATALOGUE_HOOK) return this.#listed(kind, input, options ?? {});
+    // The input's own shape is checked before any catalogue is read.
+    const refused = this.#checkInput(kind, hook, input, options);
+    if (refused !== undefined) return Promise.reject(refused);
+    const index = this.#indexes.get(kind);
+    if (index === undefined) {
+      return this.#index(kind).then((built) => this.#route(kind, hook, input, options, built));
+    }
+    return this.#route(kind, hook, input, options, index);
+  }
+
+  /** The hookspec's input check and the presence of a function name. */
+  #checkInput(
+    kind: string,
+    hook: string,
+    input: unknown,
+    options: DispatchOptions | undefined,
+  ): HookValidationError | undefined {
+    const plugin = options?.target === undefined ? {} : { plugin: options.target };
     const problems = this.#inputChecks.get(kind)?.(input);
     if (problems !== undefined) {
-      throw new HookValidationError({
-        kind,
-        hook,
-        direction: 'input',
-        problems,
-        ...(options.target === undefined ? {} : { plugin: options.target }),
-      });
+      return new HookValidationError({ kind, hook, direction: 'input', problems, ...plugin });
     }
     const fn = isJsonObject(input) ? input.function : undefined;
-    if (typeof fn !== 'string' || fn === '') {
-      throw new HookValidationError({
-        kind,
-        hook,
-        direction: 'input',
-        problems: [
-          {
-            pointer: '/function',
-            message: 'is required: a string naming one of the functions get_schema lists',
-            source: `input of ${kind}.${hook}`,
-            rule: 'required',
-          },
-        ],
-        ...(options.target === undefined ? {} : { plugin: options.target }),
-      });
-    }
-    const args = (input as JsonObject).args;
-    const candidates = this.#host.candidates(kind);
-    let chosen: DispatchCandidate | undefined;
-    let entry: FunctionEntry | undefined;
-    if (options.target !== undefined) {
-      chosen = candidates.find((c) => c.name === options.target);
-      // Not callable: the engine says why (unavailable, unknown) in its own words.
-      if (chosen === undefined) return this.#host.call(kind, hook, input, options);
-      const catalogue = await this.#catalogue(chosen);
-      if (catalogue !== undefined) {
-        entry = catalogue.get(fn);
-        if (entry === undefined) {
-          throw new FunctionNotFound({
-            kind,
-            hook,
-            function: fn,
-            plugin: chosen.name,
-            available: [...catalogue.keys()],
-          });
+    if (typeof fn === 'string' && fn !== '') return undefined;
+    return new HookValidationError({
+      kind,
+      hook,
+      direction: 'input',
+      problems: [
+        {
+          pointer: '/function',
+          message: 'is required: a string naming one of the functions get_schema lists',
+          source: `input of ${kind}.${hook}`,
+          rule: 'required',
+        },
+      ],
+      ...plugin,
+    });
+  }
+
+  #route(
+    kind: string,
+    hook: string,
+    input: unknown,
+    options: DispatchOptions | undefined,
+    index: KindIndex,
+  ): Promise<unknown> {
+    try {
+      const fn = (input as JsonObject).function as string;
+      let chosen: DispatchCandidate;
+      let entry: FunctionEntry | undefined;
+      const target = options?.target;
+      if (target !== undefined) {
+        const named = index.byName.get(target);
+        // Not callable: the engine says why (unavailable, unknown) in its own words.
+        if (named === undefined)
+          return this.#host.call(kind, hook, input, options as DispatchOptions);
+        chosen = named.candidate;
+        if (named.catalogue !== undefined) {
+          entry = named.catalogue.get(fn);
+          if (entry === undefined) {
+            throw new FunctionNotFound({
+              kind,
+              hook,
+              function: fn,
+              plugin: chosen.name,
+              available: [...named.catalogue.keys()],
+            });
+          }
         }
+      } else {
+        ({ chosen, entry } = this.#choose(kind, hook, fn, index));
       }
-    } else {
-      ({ chosen, entry } = await this.#choose(kind, hook, fn, candidates));
-    }
-    if (entry?.check !== undefined) {
-      const problems = entry.check(args === undefined ? {} : args);
-      if (problems !== undefined) {
+      const args = (input as JsonObject).args;
+      const argProblems = entry?.check?.(args === undefined ? {} : args);
+      if (argProblems !== undefined) {
         throw new HookValidationError({
           kind,
           hook,
           plugin: chosen.name,
           direction: 'input',
-          problems: problems.map((p) => ({
+          problems: argProblems.map((p) => ({
             ...p,
             pointer: `/args${p.pointer}`,
             source: `arguments of function "${fn}"`,
@@ -230,18 +294,32 @@ export class FunctionRouter {
           hint: `pass arguments that match the parameters schema get_schema gives for "${fn}"`,
         });
       }
-    }
-    const output = await this.#host.call(kind, hook, input, { ...options, target: chosen.name });
-    if (isJsonObject(output) && output.is_error === true) {
-      throw new ToolCallFailed({
-        plugin: chosen.name,
+      const plugin = chosen.name;
+      const call = this.#host.call(
         kind,
         hook,
-        function: fn,
-        output: output as Readonly<Record<string, unknown>>,
+        input,
+        target !== undefined
+          ? (options as DispatchOptions)
+          : options === undefined
+            ? targetOf(chosen)
+            : { ...options, target: plugin },
+      );
+      return call.then((output) => {
+        if (isJsonObject(output) && output.is_error === true) {
+          throw new ToolCallFailed({
+            plugin,
+            kind,
+            hook,
+            function: fn,
+            output: output as Readonly<Record<string, unknown>>,
+          });
+        }
+        return output;
       });
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return output;
   }
 
   /** A catalogue call made by a caller: its answers are kept, so routing does not ask again. */
@@ -255,65 +333,107 @@ export class FunctionRouter {
       const handle = candidate?.handle as PluginHandle | undefined;
       if (candidate === undefined || handle === undefined || this.#catalogues.has(handle)) continue;
       this.#catalogues.set(handle, Promise.resolve(this.#parse(candidate, item.value)));
+      this.invalidate();
     }
     return answer;
   }
 
-  /** The one plugin serving `fn` among the ready plugins of the kind. */
-  async #choose(
-    kind: string,
-    hook: string,
-    fn: string,
-    candidates: readonly DispatchCandidate[],
-  ): Promise<{ chosen: DispatchCandidate; entry: FunctionEntry | undefined }> {
-    const offering: { candidate: DispatchCandidate; entry: FunctionEntry }[] = [];
+  /** Build (or reuse) the index of a kind: every ready plugin's catalogue, read once per handle. */
+  async #index(kind: string): Promise<KindIndex> {
+    const kept = this.#indexes.get(kind);
+    if (kept !== undefined) return kept;
+    const generation = this.#generation;
+    const candidates = this.#host.candidates(kind);
+    const read = await Promise.allSettled(candidates.map((c) => this.#catalogue(c)));
+    const byName = new Map<string, { candidate: DispatchCandidate; catalogue: Catalogue }>();
+    const offers = new Map<string, Offer[]>();
     const uncatalogued: DispatchCandidate[] = [];
-    const available: string[] = [];
-    const catalogues = await Promise.all(candidates.map((c) => this.#catalogue(c)));
+    const available = new Set<string>();
+    let complete = true;
     candidates.forEach((candidate, i) => {
-      const catalogue = catalogues[i];
+      const result = read[i] as PromiseSettledResult<Catalogue>;
+      let catalogue: Catalogue;
+      if (result.status === 'rejected') {
+        complete = false;
+        this.#host.logger.warn(
+          'could not read the functions of a plugin; it is reached by name only',
+          {
+            plugin: candidate.name,
+            kind,
+            error: result.reason instanceof Error ? result.reason.message : String(result.reason),
+          },
+        );
+      } else {
+        catalogue = result.value;
+      }
+      byName.set(candidate.name, { candidate, catalogue });
       if (catalogue === undefined) {
         uncatalogued.push(candidate);
         return;
       }
-      available.push(...catalogue.keys());
-      const entry = catalogue.get(fn);
-      if (entry !== undefined) offering.push({ candidate, entry });
+      for (const entry of catalogue.values()) {
+        available.add(entry.name);
+        let list = offers.get(entry.name);
+        if (list === undefined) {
+          list = [];
+          offers.set(entry.name, list);
+        }
+        list.push({ candidate, entry });
+      }
     });
-    if (offering.length === 0) {
+    for (const list of offers.values()) {
+      list.sort((a, b) => compareCandidates(a.candidate, b.candidate));
+    }
+    const index: KindIndex = {
+      byName,
+      offers,
+      uncatalogued,
+      available: [...available],
+      size: candidates.length,
+    };
+    // A failed read is asked again next time; a change during the build makes it stale.
+    if (complete && generation === this.#generation) this.#indexes.set(kind, index);
+    return index;
+  }
+
+  /** The one plugin serving `fn` among the ready plugins of the kind. */
+  #choose(
+    kind: string,
+    hook: string,
+    fn: string,
+    index: KindIndex,
+  ): { chosen: DispatchCandidate; entry: FunctionEntry | undefined } {
+    const offering = index.offers.get(fn);
+    if (offering === undefined || offering.length === 0) {
       // A lone plugin without a catalogue takes every call, as a singleton would.
-      if (candidates.length === 1 && uncatalogued.length === 1) {
-        return { chosen: uncatalogued[0] as DispatchCandidate, entry: undefined };
+      if (index.size === 1 && index.uncatalogued.length === 1) {
+        return { chosen: index.uncatalogued[0] as DispatchCandidate, entry: undefined };
       }
       throw new FunctionNotFound({
         kind,
         hook,
         function: fn,
-        available,
-        ...(uncatalogued.length === 0
+        available: index.available,
+        ...(index.uncatalogued.length === 0
           ? {}
           : {
-              hint: `plugins without a ${CATALOGUE_HOOK} hook (${uncatalogued.map((c) => `"${c.name}"`).join(', ')}) are reached only by naming them (target / --name)`,
+              hint: `plugins without a ${CATALOGUE_HOOK} hook (${index.uncatalogued.map((c) => `"${c.name}"`).join(', ')}) are reached only by naming them (target / --name)`,
             }),
       });
     }
-    if (offering.length === 1) {
-      const only = offering[0] as { candidate: DispatchCandidate; entry: FunctionEntry };
-      return { chosen: only.candidate, entry: only.entry };
-    }
+    const first = offering[0] as Offer;
+    if (offering.length === 1) return { chosen: first.candidate, entry: first.entry };
     const active = this.#host.env[`DAGSTACK_ACTIVE_${envKindSuffix(kind)}`];
-    const named = offering.find((o) => o.candidate.name === active);
+    const named =
+      active === undefined ? undefined : offering.find((o) => o.candidate.name === active);
     if (named !== undefined) return { chosen: named.candidate, entry: named.entry };
-    const sorted = [...offering].sort((a, b) => compareCandidates(a.candidate, b.candidate));
-    const [first, second] = sorted as [(typeof sorted)[0], (typeof sorted)[0]];
-    if (!sameRank(first, second)) {
+    if (!sameRank(first, offering[1] as Offer))
       return { chosen: first.candidate, entry: first.entry };
-    }
     throw new AmbiguousPlugin({
       kind,
       reason: 'same_function',
       function: fn,
-      candidates: sorted.filter((o) => sameRank(o, first)).map((o) => o.candidate.name),
+      candidates: offering.filter((o) => sameRank(o, first)).map((o) => o.candidate.name),
     });
   }
 

@@ -1430,6 +1430,7 @@ export class PluginRegistry {
     }
     for (const [kind, list] of byKind) this.#engine.setCandidates(kind, list);
     this.#engine.setMiddleware(middleware);
+    this.#functions.invalidate();
   }
 
   #middleware(record: PluginRecord): Middleware {
