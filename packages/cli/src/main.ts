@@ -193,6 +193,11 @@ export async function runCli(argv: readonly string[], io?: CliIo): Promise<numbe
             'token-env': { type: 'string' },
             kinds: { type: 'string', multiple: true },
             'no-dispatch-tools': { type: 'boolean', default: false },
+            'allowed-host': { type: 'string', multiple: true },
+            'allowed-origin': { type: 'string', multiple: true },
+            'session-idle': { type: 'string' },
+            'insecure-no-auth': { type: 'boolean', default: false },
+            'allow-empty': { type: 'boolean', default: false },
           },
           allowPositionals: true,
         });
@@ -207,6 +212,13 @@ export async function runCli(argv: readonly string[], io?: CliIo): Promise<numbe
           ...(values.port === undefined ? {} : { port: values.port }),
           ...(values['token-env'] === undefined ? {} : { tokenEnv: values['token-env'] }),
           dispatchTools: !values['no-dispatch-tools'],
+          ...(values['allowed-host'] === undefined ? {} : { allowedHosts: values['allowed-host'] }),
+          ...(values['allowed-origin'] === undefined
+            ? {}
+            : { allowedOrigins: values['allowed-origin'] }),
+          ...(values['session-idle'] === undefined ? {} : { sessionIdle: values['session-idle'] }),
+          insecureNoAuth: values['insecure-no-auth'],
+          allowEmpty: values['allow-empty'],
           kindDirs: values.kinds ?? [],
           ...(logLevel === undefined ? {} : { logLevel }),
         });

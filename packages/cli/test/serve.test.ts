@@ -94,7 +94,46 @@ describe('serve --stdio', () => {
 
     // The plugin's console.log went to stderr, not into the protocol stream.
     expect(stderr()).toContain('noise that must not reach the protocol stream');
-    expect(stderr()).toContain('2 plugin(s) ready');
+    expect(stderr()).toContain(
+      '2 plugin(s) ready (governance, calc); 1 expose tools; 2 tool(s): tool.calc.execute.add, tool.execute',
+    );
+  });
+
+  it('with no plugin ready: lists what it skipped and exits 1, unless --allow-empty', async () => {
+    const { cli } = await import('./helpers.js');
+    const root = writeTree(tempDir(), {
+      'broken/dagstack.toml': '[plugin]\nname = "broken"\n',
+      ...prefixed(
+        'crashing',
+        plugin({ name: 'crashing', kind: 'tool' }, 'setup() { throw new Error("no start"); }'),
+      ),
+    });
+    const refused = await cli(['serve', root, '--http']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/serve: skipped .*broken\/dagstack\.toml: /);
+    expect(refused.stderr).toMatch(/serve: crashing is unavailable: .*no start/);
+    expect(refused.stderr).toContain('0 plugin(s) ready (none); 0 expose tools; 0 tool(s)');
+    expect(refused.stderr).toContain('--allow-empty');
+    expect(refused.stdout).toBe('');
+
+    // --allow-empty serves anyway (over stdio: ends when stdin closes).
+    const child = spawn(process.execPath, [BIN, 'serve', root, '--stdio', '--allow-empty'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', () => {
+        if (stderr.includes('serving MCP on stdio')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.stdin.end();
+    expect(await exited).toBe(0);
   });
 
   it('usage errors: neither or both transports, a public host without a token, a bad port', async () => {
@@ -105,6 +144,11 @@ describe('serve --stdio', () => {
     const open = await cli(['serve', '.', '--http', '--host', '0.0.0.0']);
     expect(open.code).toBe(2);
     expect(open.stderr).toContain('--token-env');
+    expect(open.stderr).toContain('--insecure-no-auth');
+    const httpOnly = await cli(['serve', '.', '--stdio', '--allowed-host', 'a.example']);
+    expect(httpOnly.code).toBe(2);
+    expect(httpOnly.stderr).toContain('--allowed-host go with --http');
+    expect((await cli(['serve', '.', '--http', '--session-idle', '0'])).code).toBe(2);
     expect((await cli(['serve', '.', '--http', '--port', 'eighty'])).code).toBe(2);
     const unset = await cli(['serve', '.', '--http', '--token-env', 'NOT_SET_ANYWHERE']);
     expect(unset.code).toBe(2);
@@ -170,6 +214,91 @@ describe('serve --http', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('serve --http and DNS rebinding', () => {
+  async function start(extra: string[]): Promise<{ url: string; child: ChildProcess }> {
+    const child = spawn(process.execPath, [BIN, 'serve', tree(), '--http', '--json', ...extra], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('}')) resolve(out);
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+    });
+    return { url: (JSON.parse(line) as { url: string }).url, child };
+  }
+
+  const initialize = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: 'x', version: '1' },
+    },
+  });
+
+  /** A raw POST with chosen Host / Origin headers (fetch cannot forge Host). */
+  async function post(
+    url: string,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; body: string }> {
+    const { request } = await import('node:http');
+    const target = new URL(url);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            ...headers,
+          },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => {
+            body += c.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.once('error', reject);
+      req.end(initialize);
+    });
+  }
+
+  it('refuses a forged Host or Origin with 403 and a JSON-RPC error; --allowed-host admits a name', async () => {
+    const { url } = await start([]);
+    const port = new URL(url).port;
+    const forgedHost = await post(url, { host: `evil.example:${port}` });
+    expect(forgedHost.status).toBe(403);
+    expect(JSON.parse(forgedHost.body)).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 } });
+    const forgedOrigin = await post(url, { origin: 'http://evil.example' });
+    expect(forgedOrigin.status).toBe(403);
+    const local = await post(url, { origin: `http://localhost:${port}` });
+    expect(local.status).toBe(200);
+    expect(local.body).toContain('"serverInfo"');
+
+    const admitted = await start(['--allowed-host', 'tools.internal']);
+    const named = await post(admitted.url, {
+      host: `tools.internal:${new URL(admitted.url).port}`,
+    });
+    expect(named.status).toBe(200);
   });
 });
 

@@ -7,8 +7,11 @@ import { HttpExchangeError } from './http-fetch.js';
  *
  * - `retryable`: the service did not act on the request (no connection was
  *   made, or a gateway answered 502/503/504); sending it again is safe.
- * - `sessionLost`: the service no longer knows the session (HTTP 404 on a
- *   request that carried one: it restarted); the request was not processed.
+ * - `sessionLost`: the service no longer knows the session (it restarted, or
+ *   expired the session): HTTP 404, or HTTP 400 whose body speaks of the
+ *   session (servers built on the SDK's examples answer "Bad Request: No
+ *   valid session ID provided") or of a server that is not initialised. The
+ *   request was not processed.
  * - `auth`: the service refused the credentials (401/403).
  */
 export interface Failure {
@@ -17,10 +20,18 @@ export interface Failure {
   readonly auth: boolean;
   /** A sentence for error messages and logs, without secrets. */
   readonly reason: string;
+  /** What to do about it, when the failure itself says (otherwise the runtime's default hint). */
+  readonly hint?: string;
   readonly status: number | undefined;
 }
 
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
+
+/** A 400 body that means the service does not know the session (see {@link Failure}). */
+const LOST_SESSION_400 = /session|not initiali[sz]ed/i;
+
+/** A 403 body of a server's DNS-rebinding protection (this package's and the SDK's). */
+const DNS_REBINDING_403 = /(Host|Origin) header/i;
 
 /** Replace every occurrence of a secret in text a remote side produced. */
 export function redact(text: string, secret: string | undefined): string {
@@ -52,10 +63,23 @@ export function classify(error: unknown, secret: string | undefined): Failure | 
   }
   if (error instanceof StreamableHTTPError) {
     const status = typeof error.code === 'number' ? error.code : undefined;
-    const detail = redact(error.message.replace(/^Streamable HTTP error: /, ''), secret).slice(
-      0,
-      200,
+    const text = redact(error.message.replace(/^Streamable HTTP error: /, ''), secret);
+    const detail = text.slice(0, 200);
+    // The SDK puts what the request was before the body; only the body counts.
+    const body = text.replace(
+      /^(Error POSTing to endpoint|Failed to open SSE stream|Failed to terminate session): /,
+      '',
     );
+    if (status === 403 && DNS_REBINDING_403.test(body)) {
+      return {
+        retryable: false,
+        sessionLost: false,
+        auth: false,
+        status,
+        reason: `the service refused the request's Host or Origin header (HTTP 403: ${detail})`,
+        hint: "the service accepts only the host names it was told (DNS-rebinding protection): add the URL's host to the server's allowed hosts, or point the url at a name it allows",
+      };
+    }
     if (status === 401 || status === 403) {
       return {
         retryable: false,
@@ -65,13 +89,13 @@ export function classify(error: unknown, secret: string | undefined): Failure | 
         reason: `the service refused the credentials (HTTP ${status})`,
       };
     }
-    if (status === 404) {
+    if (status === 404 || (status === 400 && LOST_SESSION_400.test(body))) {
       return {
         retryable: false,
         sessionLost: true,
         auth: false,
         status,
-        reason: `the service does not know the session (HTTP 404: ${detail})`,
+        reason: `the service does not know the session (HTTP ${status}: ${detail})`,
       };
     }
     return {

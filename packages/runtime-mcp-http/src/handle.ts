@@ -7,6 +7,7 @@ import {
   HookCancelled,
   isHookTimeout,
   isPluginError,
+  isPluginInvocationError,
   type KindSpec,
   type Logger,
   type PluginContext,
@@ -82,6 +83,19 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/**
+ * Whether a failed exchange says something about the service rather than
+ * about one request: no connection, a broken one, a 5xx, refused
+ * credentials, a session it keeps losing, 408/429. Other 4xx answers are the
+ * request's own problem.
+ */
+function degrades(failure: Failure | undefined): boolean {
+  if (failure === undefined) return true;
+  const status = failure.status;
+  if (status === undefined || failure.auth || failure.sessionLost) return true;
+  return status < 400 || status >= 500 || status === 408 || status === 429;
+}
+
 /** Exponential backoff with "equal jitter": half fixed, half random. */
 function backoff(attempt: number, initialMs: number, maxMs: number): number {
   const ceiling = Math.min(initialMs * 2 ** attempt, maxMs);
@@ -129,8 +143,11 @@ export class HttpPluginHandle implements PluginHandle {
   #downError: PluginRegistryError | undefined;
   #sessions = 0;
   #stopping: Promise<boolean> | undefined;
+  /** `degraded` was reported while calls still go to the service (state `up`). */
+  #degraded = false;
   readonly #ok = (value: unknown): unknown => {
     if (this.#failures !== 0) this.#failures = 0;
+    if (this.#degraded) this.#recovered();
     return value;
   };
 
@@ -274,7 +291,8 @@ export class HttpPluginHandle implements PluginHandle {
     }
     const mapped = this.#mapTransport(error, site, 'connect');
     if (mapped !== undefined) {
-      if (this.#failureOf.get(mapped)?.sessionLost !== true) return mapped;
+      // 404 on the initialize request: nothing serves MCP at this URL.
+      if (this.#failureOf.get(mapped)?.status !== 404) return mapped;
       return new PluginLoadError(`there is no MCP endpoint at ${displayUrl(this.url)} (HTTP 404)`, {
         plugin: site.plugin,
         kind: site.kind,
@@ -297,13 +315,15 @@ export class HttpPluginHandle implements PluginHandle {
     const failure = classify(error, this.#secret);
     if (failure === undefined) return undefined;
     const where = displayUrl(this.url);
-    const hint = failure.auth
-      ? this.manifest.mcp_http?.auth?.token_env === undefined
-        ? 'check the token the manifest gives for this service'
-        : `check the token in ${this.manifest.mcp_http.auth.token_env}`
-      : failure.retryable
-        ? `the runtime retries and reconnects to ${where} on its own`
-        : `see the service's log at ${where}`;
+    const hint =
+      failure.hint ??
+      (failure.auth
+        ? this.manifest.mcp_http?.auth?.token_env === undefined
+          ? 'check the token the manifest gives for this service'
+          : `check the token in ${this.manifest.mcp_http.auth.token_env}`
+        : failure.retryable
+          ? `the runtime retries and reconnects to ${where} on its own`
+          : `see the service's log at ${where}`);
     const mapped = unavailable(
       failure,
       { plugin: site.plugin, kind: site.kind },
@@ -409,8 +429,17 @@ export class HttpPluginHandle implements PluginHandle {
   // Failure accounting: circuit breaker and background recovery
   // ---------------------------------------------------------------------------
 
-  #recordFailure(error: PluginRegistryError): void {
+  /**
+   * Count a failed call toward the breaker. `degrade`: the failure was the
+   * service's (see {@link degrades}); the plugin is reported `degraded` while
+   * calls still go to the service, and `ready` after the next success.
+   */
+  #recordFailure(error: PluginRegistryError, degrade: boolean): void {
     this.#failures += 1;
+    if (this.#state === 'up' && this.#failures < this.#threshold) {
+      if (degrade && !this.#degraded) this.#degrade(error);
+      return;
+    }
     if (this.#state === 'up' && this.#failures >= this.#threshold) {
       this.#logger.error('circuit breaker opened', {
         url: displayUrl(this.url),
@@ -432,8 +461,40 @@ export class HttpPluginHandle implements PluginHandle {
     }
   }
 
+  /** Calls fail at the transport level but still go out: report `degraded`. */
+  #degrade(error: PluginRegistryError): void {
+    this.#degraded = true;
+    const reason =
+      error instanceof PluginUnavailable ? (error.reason ?? error.message) : error.message;
+    this.#logger.warn('calls to the plugin service fail; reporting the plugin degraded', {
+      url: displayUrl(this.url),
+      consecutiveFailures: this.#failures,
+      error: error.message,
+    });
+    this.#report?.(
+      'degraded',
+      new PluginUnavailable({
+        plugin: this.manifest.name,
+        kind: this.manifest.kind,
+        state: 'degraded',
+        reason: `calls to ${displayUrl(this.url)} fail (${this.#failures} in a row; last: ${reason})`,
+        hint: `the runtime keeps sending calls, opens the circuit breaker after ${this.#threshold} failures in a row, and reports the plugin ready after the next call that succeeds`,
+        cause: error,
+      }),
+    );
+  }
+
+  /** A call succeeded after {@link #degrade}: report `ready` again. */
+  #recovered(): void {
+    this.#degraded = false;
+    if (this.#state !== 'up') return;
+    this.#logger.info('calls to the plugin service succeed again', { url: displayUrl(this.url) });
+    this.#report?.('ready');
+  }
+
   /** No usable service: fail calls fast, report `degraded`, recover in the background. */
   #goDown(error: PluginRegistryError, breaker: boolean): void {
+    this.#degraded = false;
     this.#state = 'down';
     this.#breakerOpen = breaker;
     this.#downError = error;
@@ -615,7 +676,10 @@ export class HttpPluginHandle implements PluginHandle {
     const failure = this.#failureOf.get(error as object);
     if (failure === undefined) {
       // The plugin's own error, a cancellation, a deadline: the service answered.
-      if (isHookTimeout(error) && !call.signal.aborted) this.#recordFailure(error);
+      if (isHookTimeout(error) && !call.signal.aborted) this.#recordFailure(error, false);
+      // The plugin's own error came back over the wire: the service answers,
+      // which ends a run of transport failures as a success does.
+      else if (isPluginInvocationError(error)) this.#ok(undefined);
       throw error;
     }
     if (failure.sessionLost && !renewed && this.#state === 'up') {
@@ -627,16 +691,17 @@ export class HttpPluginHandle implements PluginHandle {
         if (reopenFailure?.retryable === true && attempt < this.#retryAttempts) {
           return this.#retry(hook, input, call, attempt, false, typed);
         }
-        this.#recordFailure(typed);
+        this.#recordFailure(typed, true);
         throw typed;
       }
-      // 404 on a known session: the request was never processed.
+      // 404 (or a 400 about the session) on a known session: the request was
+      // never processed, so it is sent once more on the new session.
       return this.#invokeSlow(hook, input, call, attempt, true);
     }
     if (failure.retryable && attempt < this.#retryAttempts && this.#state === 'up') {
       return this.#retry(hook, input, call, attempt, renewed, error as PluginRegistryError);
     }
-    this.#recordFailure(error as PluginRegistryError);
+    this.#recordFailure(error as PluginRegistryError, degrades(failure));
     throw error;
   }
 

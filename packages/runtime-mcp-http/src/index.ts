@@ -16,6 +16,7 @@ export type {
 } from './runtime.js';
 export { createMcpHttpRuntime } from './runtime.js';
 export type {
+  McpHttpAccessOptions,
   McpHttpEndpoint,
   McpHttpServeOptions,
   McpSessionServer,

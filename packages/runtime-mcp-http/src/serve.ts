@@ -11,6 +11,7 @@ import {
 } from '@dagstack/plugin-mcp-wire';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { createRequestGuard, isLoopbackHost } from './request-guard.js';
 
 /** How the server checks the host's credentials. @since 0.1.0 */
 export interface ServeAuthOptions {
@@ -22,8 +23,51 @@ export interface ServeAuthOptions {
   readonly scheme?: string | null;
 }
 
+/**
+ * Who may reach an MCP HTTP endpoint and how long its sessions live; shared
+ * by {@link servePlugin} and {@link serveMcpHttp}.
+ * @since 0.2.0
+ */
+export interface McpHttpAccessOptions {
+  /**
+   * Host names the `Host` header may carry besides the defaults, against DNS
+   * rebinding: `"name"` (any port) or `"name:port"`; `"*"` turns the check
+   * off. Always allowed: `localhost`, `127.0.0.1`, `[::1]` (any port) and the
+   * interface the server listens on. Other requests get 403.
+   * @default []
+   * @since 0.2.0
+   */
+  readonly allowedHosts?: readonly string[];
+  /**
+   * Origins a browser's `Origin` header may carry besides the loopback ones
+   * (`http(s)://localhost`, `127.0.0.1`, `[::1]`, any port): full origins
+   * such as `"https://app.example.com"`; `"*"` turns the check off. A request
+   * without `Origin` (not from a browser) is not checked for it. Other
+   * requests get 403.
+   * @default []
+   * @since 0.2.0
+   */
+  readonly allowedOrigins?: readonly string[];
+  /**
+   * A session with no request in flight (and, with event streams, no open
+   * standalone stream) for this long is closed; the client's next request
+   * gets 404 and a client re-initialises. `Infinity` keeps sessions until
+   * the client ends them.
+   * @default 300000 (5 minutes)
+   * @since 0.2.0
+   */
+  readonly sessionIdleMs?: number;
+  /**
+   * Serve without `auth` on an interface other machines can reach (a proxy in
+   * front authenticates). Without it, such a server refuses to start.
+   * @default false
+   * @since 0.2.0
+   */
+  readonly insecureNoAuth?: boolean;
+}
+
 /** Options of {@link servePlugin}. @since 0.1.0 */
-export interface ServePluginOptions extends PluginServerOptions {
+export interface ServePluginOptions extends PluginServerOptions, McpHttpAccessOptions {
   /** The transport; this package serves `http` (stdio lives in the mcp_stdio runtime). */
   readonly transport: 'http';
   /** Interface to listen on. @default "127.0.0.1" */
@@ -32,9 +76,18 @@ export interface ServePluginOptions extends PluginServerOptions {
   readonly port?: number;
   /** Path of the MCP endpoint. @default "/mcp" */
   readonly path?: string;
-  /** Credentials required of every request. @default none (listen on loopback only without them) */
+  /**
+   * Credentials required of every request. Required when `host` is not a
+   * loopback address (unless `insecureNoAuth`).
+   * @default none
+   */
   readonly auth?: ServeAuthOptions;
-  /** Sessions (connected hosts) served at once; more get 503. @default 64 */
+  /**
+   * Sessions (connected hosts) served at once. A new host takes the place of
+   * the least recently used idle session; when every session has a call in
+   * flight it gets 503 with `retry-after`.
+   * @default 64
+   */
   readonly maxSessions?: number;
   /** How long {@link ServedHttpPlugin.close} waits for calls in flight. @default 10000 */
   readonly shutdownGraceMs?: number;
@@ -75,21 +128,36 @@ export interface ServedHttpPlugin {
 export interface McpSessionServer {
   /** The SDK server that serves this session. */
   readonly server: Server;
-  /** Run when the endpoint closes while the session is still open (e.g. the plugin's teardown). */
+  /**
+   * Run when the endpoint closes while the session is still open (e.g. the
+   * plugin's teardown). Not run when the session expires or is evicted (the
+   * object behind it may serve other sessions); `close()` runs the one of the
+   * session that ended that way last, so a plugin set up by a host that went
+   * away is still torn down.
+   */
   shutdown?(): Promise<unknown>;
 }
 
 /** Options of {@link serveMcpHttp}. @since 0.1.0 */
-export interface McpHttpServeOptions {
+export interface McpHttpServeOptions extends McpHttpAccessOptions {
   /** Interface to listen on. @default "127.0.0.1" */
   readonly host?: string;
   /** Port to listen on; 0 picks a free one. @default 0 */
   readonly port?: number;
   /** Path of the MCP endpoint. @default "/mcp" */
   readonly path?: string;
-  /** Credentials required of every request. @default none */
+  /**
+   * Credentials required of every request. Required when `host` is not a
+   * loopback address (unless `insecureNoAuth`).
+   * @default none
+   */
   readonly auth?: ServeAuthOptions;
-  /** Sessions served at once; more get 503. @default 64 */
+  /**
+   * Sessions served at once. A new client takes the place of the least
+   * recently used idle session; when every session has a request in flight
+   * it gets 503 with `retry-after`.
+   * @default 64
+   */
   readonly maxSessions?: number;
   /** How long `close()` waits for calls in flight. @default 10000 */
   readonly shutdownGraceMs?: number;
@@ -97,6 +165,16 @@ export interface McpHttpServeOptions {
   readonly maxMessageBytes?: number;
   /** Where refused requests and failures are logged. @default JSON lines on stderr */
   readonly logger?: Logger;
+  /**
+   * `true`: every POST is answered with one JSON body and `GET` gets 405 (no
+   * server-initiated messages). `false`: answers are event streams and a
+   * client may open the standalone `GET` stream, so the server can send
+   * progress notifications and requests (elicitation, sampling) to the
+   * client during a call.
+   * @default true
+   * @since 0.2.0
+   */
+  readonly jsonResponse?: boolean;
 }
 
 /** An MCP endpoint being served over HTTP. @since 0.1.0 */
@@ -116,7 +194,25 @@ export interface McpHttpEndpoint {
 interface Session {
   readonly served: McpSessionServer;
   readonly transport: StreamableHTTPServerTransport;
+  /** Set once the client initialised the session. */
+  id: string | undefined;
+  /** Requests in flight other than the standalone event stream. */
+  busy: number;
+  /** Standalone `GET` event streams open (0 or 1). */
+  streams: number;
+  /** When a request of the session last started or ended (ms since the epoch). */
+  lastActive: number;
+  /** Closed by the server (idle, evicted) or by the client (DELETE). */
+  ended: boolean;
 }
+
+/** Where the errors of a bad option point. */
+interface Site {
+  readonly plugin?: string;
+  readonly kind?: string;
+}
+
+const DEFAULT_SESSION_IDLE_MS = 300_000;
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
@@ -127,15 +223,52 @@ function sendJson(
   status: number,
   message: string,
   headers: Record<string, string> = {},
+  code = -32000,
 ): void {
   if (res.headersSent) return;
-  const body = JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
+  const body = JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null });
   res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
     ...headers,
   });
   res.end(body);
+}
+
+/** Refuse to serve without credentials on an interface other machines can reach. */
+function checkExposure(
+  host: string,
+  auth: ServeAuthOptions | undefined,
+  insecureNoAuth: boolean | undefined,
+  site: Site,
+): void {
+  if (auth !== undefined || insecureNoAuth === true || isLoopbackHost(host)) return;
+  throw new PluginRegistryError(
+    `refusing to serve MCP over HTTP on ${host} without credentials: that interface is reachable from other machines, and anyone there could call every tool`,
+    {
+      ...site,
+      hint: 'pass auth: { token } with a token read from the environment, or listen on 127.0.0.1; if a proxy in front authenticates, pass insecureNoAuth: true',
+    },
+  );
+}
+
+function checkNumbers(options: McpHttpServeOptions, site: Site): void {
+  const { maxSessions, sessionIdleMs } = options;
+  if (maxSessions !== undefined && !(Number.isInteger(maxSessions) && maxSessions >= 1)) {
+    throw new PluginRegistryError(
+      `the MCP HTTP server option maxSessions is ${String(maxSessions)}; expected a whole number of at least 1`,
+      { ...site, hint: 'leave maxSessions out for the default of 64' },
+    );
+  }
+  if (sessionIdleMs !== undefined && !(typeof sessionIdleMs === 'number' && sessionIdleMs > 0)) {
+    throw new PluginRegistryError(
+      `the MCP HTTP server option sessionIdleMs is ${String(sessionIdleMs)}; expected a number of milliseconds above 0`,
+      {
+        ...site,
+        hint: 'give e.g. 300000 for 5 minutes, or Infinity to keep sessions until their clients end them',
+      },
+    );
+  }
 }
 
 /**
@@ -152,9 +285,13 @@ function sendJson(
  * process.on('SIGTERM', () => served.close());
  * ```
  *
- * Listens on 127.0.0.1 unless told otherwise. Every host gets a session of
- * its own; all sessions share the one plugin object. With `auth`, a request
- * without the right credentials gets 401 (compared in constant time).
+ * Listens on 127.0.0.1 unless told otherwise; on any other interface it
+ * needs `auth` (or `insecureNoAuth`). Every host gets a session of its own;
+ * all sessions share the one plugin object, so a session that expires or is
+ * evicted is closed without tearing the plugin down. With `auth`, a request
+ * without the right credentials gets 401 (compared in constant time); a
+ * request with a `Host` or `Origin` header that is not allowed gets 403.
+ * Answers are plain JSON.
  * @since 0.1.0
  */
 export async function servePlugin(
@@ -170,6 +307,7 @@ export async function servePlugin(
   }
   // Built once to fail fast on a bad plugin and to name what is served.
   const probe = createPluginServer(plugin, target, options);
+  const site: Site = { plugin: probe.name, kind: probe.kind };
   const logger =
     options.logger ??
     createJsonLineLogger({ bindings: { 'plugin.name': probe.name, 'plugin.kind': probe.kind } });
@@ -180,11 +318,20 @@ export async function servePlugin(
     (options.auth.token === undefined || options.auth.token === '')
   ) {
     throw new PluginRegistryError('servePlugin auth has an empty token', {
-      plugin: probe.name,
-      kind: probe.kind,
+      ...site,
       hint: 'pass the token (read from the environment), or leave auth out for loopback-only use',
     });
   }
+  const host = options.host ?? '127.0.0.1';
+  checkExposure(host, options.auth, options.insecureNoAuth, site);
+  checkNumbers(options, site);
+  // Checked here too so that a bad entry names the plugin.
+  createRequestGuard({
+    host,
+    allowedHosts: options.allowedHosts,
+    allowedOrigins: options.allowedOrigins,
+    site,
+  });
   const endpoint = await serveMcpHttp(
     () => {
       const served = createPluginServer(plugin, target, serverOptions);
@@ -192,7 +339,7 @@ export async function servePlugin(
     },
     {
       logger,
-      ...(options.host === undefined ? {} : { host: options.host }),
+      host,
       ...(options.port === undefined ? {} : { port: options.port }),
       ...(options.path === undefined ? {} : { path: options.path }),
       ...(options.auth === undefined ? {} : { auth: options.auth }),
@@ -203,6 +350,11 @@ export async function servePlugin(
       ...(options.maxMessageBytes === undefined
         ? {}
         : { maxMessageBytes: options.maxMessageBytes }),
+      ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),
+      ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
+      ...(options.sessionIdleMs === undefined ? {} : { sessionIdleMs: options.sessionIdleMs }),
+      ...(options.insecureNoAuth === undefined ? {} : { insecureNoAuth: options.insecureNoAuth }),
+      jsonResponse: true,
     },
   );
   return {
@@ -219,6 +371,13 @@ export async function servePlugin(
  * (made by `createSession`), optional credentials compared in constant time,
  * 503 while shutting down, graceful close. `servePlugin` is built on it; use
  * it for servers of your own (a whole registry: `createRegistryServer`).
+ *
+ * Every request is checked first for its `Host` and `Origin` headers (DNS
+ * rebinding; `allowedHosts`, `allowedOrigins`), then for credentials. A
+ * session with nothing in flight for `sessionIdleMs` is closed; when
+ * `maxSessions` are open, a new client takes the place of the least
+ * recently used idle one. Without `auth`, the server only starts on a
+ * loopback interface (or with `insecureNoAuth`).
  * @since 0.1.0
  */
 export async function serveMcpHttp(
@@ -230,6 +389,8 @@ export async function serveMcpHttp(
   const maxSessions = options.maxSessions ?? 64;
   const graceMs = options.shutdownGraceMs ?? 10_000;
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const idleMs = options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
+  const jsonResponse = options.jsonResponse ?? true;
   const logger =
     options.logger ?? createJsonLineLogger({ bindings: { source: 'mcp-http-server' } });
   let expected: Buffer | undefined;
@@ -251,9 +412,21 @@ export async function serveMcpHttp(
     bearer = scheme?.toLowerCase() === 'bearer';
     expected = digest(scheme === null ? options.auth.token : `${scheme} ${options.auth.token}`);
   }
+  checkExposure(host, options.auth, options.insecureNoAuth, {});
+  checkNumbers(options, {});
+  const guard = createRequestGuard({
+    host,
+    allowedHosts: options.allowedHosts,
+    allowedOrigins: options.allowedOrigins,
+    site: {},
+  });
 
+  /** Open sessions by id, least recently used first (re-inserted on every use). */
   const sessions = new Map<string, Session>();
+  /** Sessions whose `initialize` is in flight and has no id yet. */
   const opening = new Set<Session>();
+  /** The last session that expired or was evicted with a `shutdown` (see McpSessionServer). */
+  let retired: McpSessionServer | undefined;
   let inFlight = 0;
   let idle: (() => void) | undefined;
   let closing: Promise<void> | undefined;
@@ -265,43 +438,154 @@ export async function serveMcpHttp(
     return timingSafeEqual(given, expected);
   };
 
+  const touch = (session: Session): void => {
+    session.lastActive = Date.now();
+    const id = session.id;
+    if (id !== undefined && sessions.get(id) === session) {
+      sessions.delete(id);
+      sessions.set(id, session);
+    }
+  };
+
+  const forget = (session: Session): void => {
+    session.ended = true;
+    opening.delete(session);
+    const id = session.id;
+    if (id !== undefined && sessions.get(id) === session) sessions.delete(id);
+  };
+
+  /** The server ends a session on its own: close its SDK server, not what is behind it. */
+  const end = (session: Session, reason: 'idle' | 'evicted'): void => {
+    if (session.ended) return;
+    forget(session);
+    if (session.served.shutdown !== undefined) retired = session.served;
+    const fields = { reason, idleMs: Date.now() - session.lastActive, open: sessions.size };
+    if (reason === 'evicted') {
+      logger.info('MCP session closed to admit a new client (maxSessions reached)', {
+        ...fields,
+        maxSessions,
+      });
+    } else {
+      logger.debug('MCP session closed after being idle', fields);
+    }
+    void session.served.server.close().catch(() => undefined);
+  };
+
+  /** Count a request of `session` until its response closes. */
+  const track = (session: Session, req: IncomingMessage, res: ServerResponse): void => {
+    const stream = req.method === 'GET';
+    if (stream) session.streams += 1;
+    else session.busy += 1;
+    touch(session);
+    res.once('close', () => {
+      if (stream) session.streams -= 1;
+      else session.busy -= 1;
+      touch(session);
+    });
+  };
+
+  /** The session to evict for a newcomer: least recently used, nothing in flight. */
+  const evictable = (): Session | undefined => {
+    let withStream: Session | undefined;
+    for (const session of sessions.values()) {
+      if (session.busy > 0) continue;
+      if (session.streams === 0) return session;
+      withStream ??= session;
+    }
+    return withStream;
+  };
+
+  const sweep = (): void => {
+    const now = Date.now();
+    for (const session of sessions.values()) {
+      // Ordered by last use: the rest were used more recently.
+      if (now - session.lastActive < idleMs) break;
+      if (session.busy === 0 && session.streams === 0) end(session, 'idle');
+    }
+  };
+  const sweeper = Number.isFinite(idleMs)
+    ? setInterval(sweep, Math.min(Math.max(Math.floor(idleMs / 4), 25), 30_000))
+    : undefined;
+  sweeper?.unref();
+
   const openSession = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (sessions.size + opening.size >= maxSessions) {
-      sendJson(res, 503, 'too many sessions', { 'retry-after': '1' });
-      return;
+      const victim = evictable();
+      if (victim === undefined) {
+        logger.warn(
+          'request refused: every session has a request in flight (maxSessions reached)',
+          {
+            maxSessions,
+            remote: req.socket.remoteAddress,
+          },
+        );
+        sendJson(res, 503, `too many sessions: all ${maxSessions} are busy; retry later`, {
+          'retry-after': '1',
+        });
+        return;
+      }
+      end(victim, 'evicted');
     }
     const served = createSession();
     const session: Session = {
       served,
       transport: new StreamableHTTPServerTransport({
         sessionIdGenerator: randomUUID,
-        enableJsonResponse: true,
+        enableJsonResponse: jsonResponse,
         maxRequestBodySize: maxBytes,
         onsessioninitialized: (id) => {
+          if (session.ended) return;
+          session.id = id;
+          session.lastActive = Date.now();
+          opening.delete(session);
           sessions.set(id, session);
         },
-        onsessionclosed: (id) => {
-          sessions.delete(id);
-        },
+        onsessionclosed: () => forget(session),
       }),
+      id: undefined,
+      busy: 0,
+      streams: 0,
+      lastActive: Date.now(),
+      ended: false,
     };
-    session.transport.onclose = () => {
-      const id = session.transport.sessionId;
-      if (id !== undefined) sessions.delete(id);
-    };
+    session.transport.onclose = () => forget(session);
     served.server.onerror = (error) => logger.warn('MCP transport error', { error: error.message });
     opening.add(session);
+    track(session, req, res);
     try {
       await served.server.connect(session.transport);
       await session.transport.handleRequest(req, res);
     } finally {
       opening.delete(session);
       // A first request that did not initialize leaves nothing behind.
-      if (session.transport.sessionId === undefined) await served.server.close().catch(() => {});
+      if (session.id === undefined) {
+        session.ended = true;
+        await served.server.close().catch(() => {});
+      }
     }
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // DNS-rebinding protection comes first: a refused request reaches neither
+    // the credentials check nor any session.
+    const refused = guard(req);
+    if (refused !== undefined) {
+      const name = refused.header === 'host' ? 'Host' : 'Origin';
+      logger.warn(`request refused: ${name} header not allowed (DNS rebinding protection)`, {
+        header: refused.header,
+        value: refused.value,
+        option: refused.option,
+        remote: req.socket.remoteAddress,
+        method: req.method,
+      });
+      sendJson(
+        res,
+        403,
+        `Forbidden: the ${name} header ${JSON.stringify(refused.value)} is not allowed (DNS rebinding protection); the server's ${refused.option} option admits it`,
+        { connection: 'close' },
+      );
+      return;
+    }
     const pathname = (req.url ?? '/').split('?', 1)[0];
     if (pathname !== path) {
       sendJson(res, 404, `no MCP endpoint here; it is at ${path}`);
@@ -322,8 +606,8 @@ export async function serveMcpHttp(
       sendJson(res, 401, 'unauthorized', bearer ? { 'www-authenticate': 'Bearer' } : {});
       return;
     }
-    if (req.method === 'GET') {
-      // No server-initiated messages on this wire: no standalone event stream.
+    if (req.method === 'GET' && jsonResponse) {
+      // JSON answers: no server-initiated messages, no standalone event stream.
       sendJson(res, 405, 'method not allowed', { allow: 'POST, DELETE' });
       return;
     }
@@ -339,18 +623,29 @@ export async function serveMcpHttp(
     }
     const session = sessions.get(id);
     if (session === undefined) {
-      sendJson(res, 404, 'session not found');
+      sendJson(
+        res,
+        404,
+        'session not found: it ended or expired; send initialize without a session id to start a new one',
+        {},
+        -32001,
+      );
       return;
     }
+    track(session, req, res);
     await session.transport.handleRequest(req, res);
   };
 
   const server = createServer((req, res) => {
-    inFlight += 1;
-    res.once('close', () => {
-      inFlight -= 1;
-      if (inFlight === 0) idle?.();
-    });
+    // A standalone event stream lasts as long as its session: close() does
+    // not wait for it.
+    if (req.method !== 'GET') {
+      inFlight += 1;
+      res.once('close', () => {
+        inFlight -= 1;
+        if (inFlight === 0) idle?.();
+      });
+    }
     handle(req, res).catch((error: unknown) => {
       logger.error('request failed', {
         error: error instanceof Error ? error.message : String(error),
@@ -359,13 +654,24 @@ export async function serveMcpHttp(
     });
   });
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    if (sweeper !== undefined) clearInterval(sweeper);
+    throw error;
+  }
+  if (options.auth === undefined && !isLoopbackHost(host)) {
+    logger.warn(
+      'serving MCP without credentials on an interface other machines can reach (insecureNoAuth)',
+      { host },
+    );
+  }
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
@@ -376,6 +682,7 @@ export async function serveMcpHttp(
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      if (sweeper !== undefined) clearInterval(sweeper);
       server.close();
       if (inFlight > 0) {
         let timer: ReturnType<typeof setTimeout> | undefined;
@@ -385,17 +692,24 @@ export async function serveMcpHttp(
         });
         clearTimeout(timer);
       }
-      for (const session of [...sessions.values()]) {
+      const open = [...sessions.values()];
+      sessions.clear();
+      // Nobody is left to tear down what a session that went away set up.
+      const teardowns = open.length === 0 && retired !== undefined ? [retired] : [];
+      retired = undefined;
+      for (const served of [...open.map((s) => s.served), ...teardowns]) {
         try {
-          await session.served.shutdown?.();
+          await served.shutdown?.();
         } catch (error) {
           logger.error('teardown failed', {
             error: error instanceof Error ? error.message : String(error),
           });
         }
+      }
+      for (const session of open) {
+        session.ended = true;
         await session.served.server.close().catch(() => undefined);
       }
-      sessions.clear();
       server.closeAllConnections();
       resolveClosed();
     })();

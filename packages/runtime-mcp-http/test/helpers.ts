@@ -10,6 +10,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -253,4 +254,39 @@ export function waitForState(
 /** Poll until `check` is true (bounded by the test's own timeout). */
 export async function eventually(check: () => boolean | Promise<boolean>): Promise<void> {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/**
+ * Start @modelcontextprotocol/server-everything in its Streamable HTTP mode on
+ * `port` (it listens on every interface); killed by {@link closeAll}.
+ */
+export async function startEverything(port: number): Promise<{
+  readonly url: string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}> {
+  const require = createRequire(import.meta.url);
+  const entry = join(
+    dirname(require.resolve('@modelcontextprotocol/server-everything/package.json')),
+    'dist',
+    'index.js',
+  );
+  const child = spawn(process.execPath, [entry, 'streamableHttp'], {
+    env: { PATH: process.env.PATH ?? '', PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  onClose(() => kill());
+  await new Promise<void>((resolve, reject) => {
+    let text = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes('listening on port')) resolve();
+    });
+    void exited.then(() => reject(new Error(`server-everything exited: ${text}`)));
+  });
+  return { url: `http://127.0.0.1:${port}/mcp`, kill };
 }

@@ -3,28 +3,43 @@ import type { CallMetadata } from '@dagstack/plugin-api';
 import { createRegistryServer, type ServedRegistry } from '@dagstack/plugin-mcp-wire';
 import { serveMcpHttp } from '@dagstack/plugin-runtime-mcp-http';
 import { guardStdout } from '@dagstack/plugin-runtime-mcp-stdio';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createHost, type Host, type HostOptions } from '../host.js';
 import { type CliIo, EXIT, UsageError, writeJson } from '../io.js';
 
 /** Usage of `serve`. */
 export const SERVE_USAGE = `dagstack-plugins serve <dir>... (--stdio | --http [--host 127.0.0.1] [--port N] [--token-env VAR])
-    [--kinds <dir>]... [--no-dispatch-tools] [--json]
+    [--allowed-host H]... [--allowed-origin O]... [--session-idle SEC] [--insecure-no-auth]
+    [--kinds <dir>]... [--no-dispatch-tools] [--allow-empty] [--json]
 
 Discovers and starts the plugins under each <dir> and serves the registry as one
 MCP server, on stdin/stdout (--stdio) or as a Streamable HTTP endpoint (--http,
-127.0.0.1 and a free port unless told; --token-env names the variable holding
-the bearer token clients must send, required for a non-loopback --host; the
-endpoint URL is printed on stdout, as {"url": ...} with --json). Every
-mcp_exposed hook of every ready plugin is a
-tool named by its kind's template ({kind}.{plugin}.{hook}; one tool per
-function for the tool kind), plus one {kind}.{hook} tool per hook that
-dispatches with the kind's class. Calls go through the registry, so
-middleware (chain_wrap plugins) applies. Logs go to stderr; stdout carries only
-protocol messages. Ends when stdin closes (stdio) or on SIGINT/SIGTERM, after
+127.0.0.1 and a free port unless told). Every mcp_exposed hook of every ready
+plugin is a tool named by its kind's template ({kind}.{plugin}.{hook}; one tool
+per function for the tool kind, with the tool's own title, annotations and
+schemas when the plugin is a third-party MCP server), plus one {kind}.{hook}
+tool per hook that dispatches with the kind's class (tool.execute routes by
+its "function" argument). Calls go through the registry, so middleware
+(chain_wrap plugins) and argument checks apply.
+
+HTTP: requests whose Host or Origin header is not a loopback name get 403
+(DNS-rebinding protection); --allowed-host / --allowed-origin admit more
+(repeatable; '*' turns that check off; on --host 0.0.0.0, clients that use
+the machine's name or address need it in --allowed-host). --token-env names the variable holding
+the bearer token clients must send; binding a non-loopback --host without one
+is refused unless --insecure-no-auth. Sessions idle for --session-idle seconds
+(default 300) are closed; when all slots are taken the least recently used idle
+session makes room. The endpoint URL is printed on stdout ({"url": ...} with --json).
+
+What is served (plugins ready, tools and their names) and every manifest that
+was skipped go to stderr. With no plugin ready, serve exits 1 unless
+--allow-empty. Logs go to stderr; stdout carries only protocol messages in
+--stdio mode. Ends when stdin closes (stdio) or on SIGINT/SIGTERM, after
 stopping every plugin.
-Exit codes: 0 served and stopped, 1 a plugin failed to start or serving failed,
-2 usage error.
+Exit codes: 0 served and stopped, 1 no plugin ready, a plugin failed to start
+or serving failed, 2 usage error.
 `;
 
 /** Options of `serve`. */
@@ -36,6 +51,16 @@ export interface ServeOptions extends Omit<HostOptions, 'io'> {
   readonly port?: string;
   readonly tokenEnv?: string;
   readonly dispatchTools: boolean;
+  /** `--allowed-host`: Host header values admitted besides the loopback names. */
+  readonly allowedHosts?: readonly string[];
+  /** `--allowed-origin`: Origin header values admitted besides the loopback origins. */
+  readonly allowedOrigins?: readonly string[];
+  /** `--session-idle`: seconds after which an idle HTTP session is closed, as given. */
+  readonly sessionIdle?: string;
+  /** `--insecure-no-auth`: allow a non-loopback bind without a token. */
+  readonly insecureNoAuth?: boolean;
+  /** `--allow-empty`: serve even when no plugin is ready. */
+  readonly allowEmpty?: boolean;
   /** The process streams (tests pass their own). */
   readonly stdin?: Readable;
   readonly stdout?: Writable;
@@ -55,6 +80,93 @@ export function servedRegistry(host: Host): ServedRegistry {
   };
 }
 
+/** What a started registry serves, as an MCP client of it sees it. */
+export interface ServedSummary {
+  /** Plugins that are ready (or degraded) and so served. */
+  readonly ready: readonly string[];
+  /** Names of the tools a client lists, sorted. */
+  readonly tools: readonly string[];
+  /** Ready plugins with at least one tool of their own (`{kind}.{plugin}.…`). */
+  readonly pluginsWithTools: readonly string[];
+}
+
+/**
+ * List the tools of the served registry through a real MCP client over an
+ * in-memory pair, so what `serve` reports is what a client gets.
+ */
+export async function summarize(
+  served: ServedRegistry,
+  options: { readonly dispatchTools: boolean },
+): Promise<ServedSummary> {
+  const server = createRegistryServer(served, {
+    name: 'dagstack-plugins',
+    dispatchTools: options.dispatchTools,
+  });
+  const client = new Client({ name: 'dagstack-plugins-summary', version: '0.0.0' });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  try {
+    await server.connect(serverSide);
+    await client.connect(clientSide);
+    const tools: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor === undefined ? {} : { cursor });
+      tools.push(...page.tools.map((t) => t.name));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    tools.sort();
+    const live = served.plugins().filter((p) => p.state === 'ready' || p.state === 'degraded');
+    return {
+      ready: live.map((p) => p.name),
+      tools,
+      pluginsWithTools: live
+        .filter((p) => tools.some((t) => t.startsWith(`${p.kind}.${p.name}.`)))
+        .map((p) => p.name),
+    };
+  } finally {
+    await client.close().catch(() => undefined);
+    await server.close().catch(() => undefined);
+  }
+}
+
+/** One line saying what is served. */
+function describeServed(summary: ServedSummary): string {
+  const shown = summary.tools.slice(0, 20).join(', ');
+  const more = summary.tools.length > 20 ? `, … (${summary.tools.length} in all)` : '';
+  return `${summary.ready.length} plugin(s) ready (${summary.ready.join(', ') || 'none'}); ${summary.pluginsWithTools.length} expose tools; ${summary.tools.length} tool(s)${summary.tools.length > 0 ? `: ${shown}${more}` : ''}`;
+}
+
+/**
+ * Discover and start the plugins, and tell stderr what was skipped, what did
+ * not start and what is served. Returns `undefined` when there is nothing to
+ * serve and `--allow-empty` was not given.
+ */
+async function start(
+  io: CliIo,
+  host: Host,
+  dirs: readonly string[],
+  options: ServeOptions,
+): Promise<{ served: ServedRegistry; summary: ServedSummary } | undefined> {
+  await host.discover(dirs);
+  for (const failure of host.registry.discoveryFailures()) {
+    io.stderr.write(`serve: skipped ${failure.path}: ${failure.error.message}\n`);
+  }
+  const report = await host.registry.setupAll();
+  for (const { plugin, error } of report.unavailable) {
+    io.stderr.write(`serve: ${plugin} is unavailable: ${error.message}\n`);
+  }
+  const served = servedRegistry(host);
+  const summary = await summarize(served, options);
+  io.stderr.write(`serve: ${describeServed(summary)}\n`);
+  if (summary.ready.length === 0 && options.allowEmpty !== true) {
+    io.stderr.write(
+      'serve: no plugin is ready, so there is nothing to serve; fix the plugins above, or pass --allow-empty to serve anyway\n',
+    );
+    return undefined;
+  }
+  return { served, summary };
+}
+
 /** `dagstack-plugins serve`. */
 export async function serveCommand(
   io: CliIo,
@@ -64,22 +176,26 @@ export async function serveCommand(
   if (dirs.length === 0) throw new UsageError('serve needs at least one plugin folder');
   if (options.http === options.stdio) throw new UsageError('serve needs one of --stdio or --http');
   if (options.http) return serveHttp(io, dirs, options);
-  if (options.host !== undefined || options.port !== undefined || options.tokenEnv !== undefined)
-    throw new UsageError('--host, --port and --token-env go with --http');
+  const httpOnly = [
+    ['--host', options.host],
+    ['--port', options.port],
+    ['--token-env', options.tokenEnv],
+    ['--session-idle', options.sessionIdle],
+    ['--allowed-host', options.allowedHosts?.length ? 'x' : undefined],
+    ['--allowed-origin', options.allowedOrigins?.length ? 'x' : undefined],
+    ['--insecure-no-auth', options.insecureNoAuth ? 'x' : undefined],
+  ].filter(([, v]) => v !== undefined);
+  if (httpOnly.length > 0)
+    throw new UsageError(`${httpOnly.map(([flag]) => flag).join(', ')} go with --http`);
   // Before anything can print: the protocol owns stdout from here on.
   const stdout = options.stdout ?? guardStdout();
   const stdin = options.stdin ?? process.stdin;
   const host = await createHost({ io, ...options });
   try {
-    await host.discover(dirs);
-    const report = await host.registry.setupAll();
-    for (const { plugin, error } of report.unavailable) {
-      io.stderr.write(`serve: ${plugin} is unavailable: ${error.message}\n`);
-    }
-    io.stderr.write(
-      `serve: ${report.started.length} plugin(s) ready (${report.started.join(', ') || 'none'}); serving MCP on stdio\n`,
-    );
-    const server = createRegistryServer(servedRegistry(host), {
+    const started = await start(io, host, dirs, options);
+    if (started === undefined) return EXIT.failed;
+    io.stderr.write('serve: serving MCP on stdio\n');
+    const server = createRegistryServer(started.served, {
       name: 'dagstack-plugins',
       dispatchTools: options.dispatchTools,
       logger: host.logger,
@@ -116,38 +232,59 @@ async function serveHttp(
     if (!Number.isInteger(port) || port < 0 || port > 65_535)
       throw new UsageError(`--port ${options.port}: expected a port number`);
   }
+  let sessionIdleMs: number | undefined;
+  if (options.sessionIdle !== undefined) {
+    const seconds = Number(options.sessionIdle);
+    if (!Number.isFinite(seconds) || seconds <= 0)
+      throw new UsageError(
+        `--session-idle ${options.sessionIdle}: expected a positive number of seconds`,
+      );
+    sessionIdleMs = Math.round(seconds * 1000);
+  }
   let token: string | undefined;
   if (options.tokenEnv !== undefined) {
     token = (io.env ?? process.env)[options.tokenEnv];
     if (token === undefined || token === '')
       throw new UsageError(`--token-env ${options.tokenEnv}: the variable is not set`);
-  } else if (!LOOPBACK.has(host)) {
+  } else if (!LOOPBACK.has(host) && options.insecureNoAuth !== true) {
     throw new UsageError(
-      `--host ${host} is reachable from other machines: pass --token-env VAR so clients must authenticate`,
+      `--host ${host} is reachable from other machines: pass --token-env VAR so clients must authenticate (or --insecure-no-auth to serve without, on a network you trust)`,
     );
   }
   const host_ = await createHost({ io, ...options });
   try {
-    await host_.discover(dirs);
-    const report = await host_.registry.setupAll();
-    for (const { plugin, error } of report.unavailable) {
-      io.stderr.write(`serve: ${plugin} is unavailable: ${error.message}\n`);
-    }
-    const served = servedRegistry(host_);
+    const started = await start(io, host_, dirs, options);
+    if (started === undefined) return EXIT.failed;
     const endpoint = await serveMcpHttp(
       () => ({
-        server: createRegistryServer(served, {
+        server: createRegistryServer(started.served, {
           name: 'dagstack-plugins',
           dispatchTools: options.dispatchTools,
           logger: host_.logger,
         }),
       }),
-      { host, port, logger: host_.logger, ...(token === undefined ? {} : { auth: { token } }) },
+      {
+        host,
+        port,
+        logger: host_.logger,
+        // SSE answers, so progress and server-to-client requests reach the client.
+        jsonResponse: false,
+        ...(token === undefined ? {} : { auth: { token } }),
+        ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),
+        ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
+        ...(sessionIdleMs === undefined ? {} : { sessionIdleMs }),
+        ...(options.insecureNoAuth === true ? { insecureNoAuth: true } : {}),
+      },
     );
-    if (options.json) writeJson(io, { url: endpoint.url, plugins: report.started });
+    if (options.json)
+      writeJson(io, {
+        url: endpoint.url,
+        plugins: started.summary.ready,
+        tools: started.summary.tools,
+      });
     else
       io.stdout.write(
-        `serving MCP on ${endpoint.url} (${report.started.length} plugin(s) ready)\n`,
+        `serving MCP on ${endpoint.url} (${started.summary.ready.length} plugin(s) ready, ${started.summary.tools.length} tool(s))\n`,
       );
     await new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve());
