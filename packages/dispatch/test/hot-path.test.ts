@@ -721,9 +721,9 @@ describe.each(SHAPES)('hot path, singleton naming its target (%s result)', (shap
         'b',
         'llm',
         {
-          complete: (input) => {
+          complete: (input, call) => {
             calls.push('b');
-            return b(input);
+            return b(input, call);
           },
         },
         shape,

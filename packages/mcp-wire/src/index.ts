@@ -30,13 +30,20 @@ export {
 } from './errors.js';
 export type { WireMeta } from './metadata.js';
 export { decodeMetadata, encodeMetadata } from './metadata.js';
+export type {
+  McpNotification,
+  McpPeer,
+  McpPeerRequestOptions,
+  ServedPeer,
+} from './peer.js';
+export { MCP_RESULT_KEY, MCP_TOOL_KEY, mcpPeerOf, mcpResultOf, mcpToolOf } from './peer.js';
 export type { JsonLineLevel } from './plugin-context.js';
 export { createJsonLineLogger } from './plugin-context.js';
 export type { RegistryServerOptions, ServedRegistry } from './registry-server.js';
 export { createRegistryServer } from './registry-server.js';
 export type { PluginServer, PluginServerOptions, ServeTarget } from './server.js';
 export { createPluginServer, unservableHooks } from './server.js';
-export type { SetupParams, WireSessionOptions } from './session.js';
+export type { SetupParams, WireClientOptions, WireSessionOptions } from './session.js';
 export { createWireClient, openWireSession, setupParamsFrom, WireSession } from './session.js';
 export type { WireHook } from './tool-names.js';
 export {

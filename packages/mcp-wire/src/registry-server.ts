@@ -1,6 +1,7 @@
 import {
   DEFAULT_TOOL_NAME_TEMPLATE,
   type HookSpec,
+  isToolCallFailed,
   type JsonObject,
   type KindSpec,
   type Logger,
@@ -10,13 +11,18 @@ import {
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
+  type ClientCapabilities,
   ErrorCode,
   ListToolsRequestSchema,
   McpError,
 } from '@modelcontextprotocol/sdk/types.js';
-import { CATALOGUE_HOOK, DEFAULT_MAX_MESSAGE_BYTES } from './constants.js';
+import * as z from 'zod';
+import { CATALOGUE_HOOK, DEFAULT_MAX_MESSAGE_BYTES, NO_TIMEOUT_MS } from './constants.js';
 import { describeError, toolErrorResult } from './errors.js';
+import { eitherSignal, type GatewayCall, runInGatewayCall } from './gateway-call.js';
 import { decodeMetadata, type WireMeta } from './metadata.js';
+import { gatewayCapabilities, gatewayInstructions, installPassthrough } from './passthrough.js';
+import { mcpResultOf, mcpToolOf, type ServedPeer } from './peer.js';
 import { publishedSchema } from './server.js';
 import { functionOf, isObjectSchema, planHook, type WireHook } from './tool-names.js';
 import { decodeInput, encodeOutput } from './values.js';
@@ -50,6 +56,14 @@ export interface ServedRegistry {
       readonly signal?: AbortSignal;
     },
   ): Promise<unknown>;
+  /**
+   * The MCP server behind each loaded plugin that has one (a runtime
+   * handle's `mcpPeer`, read with `mcpPeerOf`). Lets the gateway pass the
+   * servers' resources, prompts, completions and logging through, and
+   * forward their notifications. Without it only tools are served.
+   * @since 0.2.0
+   */
+  peers?(): readonly ServedPeer[];
 }
 
 /** Options of {@link createRegistryServer}. @since 0.1.0 */
@@ -68,6 +82,74 @@ export interface RegistryServerOptions {
   readonly logger?: Logger;
   /** Bound of one outgoing result in bytes. @default 16 MiB */
   readonly maxMessageBytes?: number;
+  /**
+   * Forward a plugin server's `elicitation/create`, `sampling/createMessage`
+   * and `roots/list` during a call to this server's client, when the client
+   * declared the capability. Set `false` for a transport that cannot carry a
+   * request to the client before the call's response (a Streamable HTTP
+   * endpoint answering with JSON, not event streams): such requests are then
+   * refused at once instead of waiting for an answer that cannot come.
+   * @default true
+   * @since 0.2.0
+   */
+  readonly forwardServerRequests?: boolean;
+}
+
+const LooseResult = z.looseObject({});
+
+/** Why a client with `caps` cannot take a server request `method`; `undefined` when it can. */
+function clientRefuses(
+  caps: ClientCapabilities | undefined,
+  method: string,
+  params: Record<string, unknown> | undefined,
+): string | undefined {
+  switch (method) {
+    case 'elicitation/create': {
+      const elicitation = caps?.elicitation;
+      if (elicitation === undefined) return 'the gateway client did not declare elicitation';
+      const url = params?.mode === 'url';
+      const form = elicitation.form !== undefined || elicitation.url === undefined;
+      if (url && elicitation.url === undefined)
+        return 'the gateway client did not declare URL-mode elicitation';
+      if (!url && !form) return 'the gateway client did not declare form-mode elicitation';
+      return undefined;
+    }
+    case 'sampling/createMessage': {
+      const sampling = caps?.sampling;
+      if (sampling === undefined) return 'the gateway client did not declare sampling';
+      if (
+        (params?.tools !== undefined || params?.toolChoice !== undefined) &&
+        sampling.tools === undefined
+      )
+        return 'the gateway client did not declare sampling with tools';
+      return undefined;
+    }
+    case 'roots/list':
+      return caps?.roots === undefined ? 'the gateway client did not declare roots' : undefined;
+    default:
+      return 'the gateway forwards no such request';
+  }
+}
+
+/**
+ * The served form of a plain MCP server's tool: its own descriptor, all but
+ * the name (the caller gives the served one) and `execution` (task support:
+ * the gateway runs calls as plain `tools/call`, it does not implement MCP
+ * tasks). An unusable `inputSchema` falls back to the catalogue's parameters.
+ */
+function servedTool(
+  descriptor: Readonly<Record<string, unknown>>,
+  parameters: unknown,
+): Record<string, unknown> {
+  const { name: _own, execution: _tasks, ...rest } = descriptor;
+  const input = rest.inputSchema;
+  return {
+    ...rest,
+    inputSchema:
+      typeof input === 'object' && input !== null && !Array.isArray(input)
+        ? input
+        : publishedSchema(parameters as JsonObject | undefined),
+  };
 }
 
 /** One served tool: which call it makes. */
@@ -103,9 +185,15 @@ export function createRegistryServer(
   const logger = options.logger ?? NOOP_LOGGER;
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const dispatchTools = options.dispatchTools ?? true;
+  const forwardRequests = options.forwardServerRequests ?? true;
+  // Announced at initialize, so computed once per session from the peers now.
+  const peers = (): readonly ServedPeer[] => registry.peers?.() ?? [];
+  const initial = peers();
+  const capabilities = gatewayCapabilities(initial);
+  const instructions = gatewayInstructions(initial);
   const server = new Server(
     { name: options.name ?? 'dagstack-registry', version: options.version ?? '0.0.0' },
-    { capabilities: { tools: {} } },
+    { capabilities, ...(instructions === undefined ? {} : { instructions }) },
   );
 
   /** Build the tool list and the routes behind it (fresh each time: plugins come and go). */
@@ -196,17 +284,21 @@ export function createRegistryServer(
             parameters?: unknown;
           }[]) {
             if (typeof fn?.name !== 'string') continue;
-            add(
-              `${wire.functionPrefix}${fn.name}${wire.functionSuffix}`,
-              { kind, hook: hook.name, plugin: plugin.name, wire },
-              {
-                ...(typeof fn.description === 'string' ? { description: fn.description } : {}),
-                inputSchema: publishedSchema(fn.parameters as JsonObject | undefined),
-                ...(isObjectSchema(hook.output_schema)
-                  ? { outputSchema: publishedSchema(hook.output_schema) }
-                  : {}),
-              },
-            );
+            const served = `${wire.functionPrefix}${fn.name}${wire.functionSuffix}`;
+            const route = { kind, hook: hook.name, plugin: plugin.name, wire };
+            const descriptor = mcpToolOf(fn);
+            if (descriptor !== undefined) {
+              // A plain MCP server's tool: served as the server describes it.
+              add(served, route, servedTool(descriptor, fn.parameters));
+              continue;
+            }
+            add(served, route, {
+              ...(typeof fn.description === 'string' ? { description: fn.description } : {}),
+              inputSchema: publishedSchema(fn.parameters as JsonObject | undefined),
+              ...(isObjectSchema(hook.output_schema)
+                ? { outputSchema: publishedSchema(hook.output_schema) }
+                : {}),
+            });
           }
         }
       }
@@ -217,6 +309,18 @@ export function createRegistryServer(
   // The catalogue is rebuilt only when the set of served plugins changes
   // (function lists come from get_schema calls, too slow to repeat per call).
   let cached: { key: string; built: ReturnType<typeof catalogue> } | undefined;
+  if (initial.length > 0) {
+    installPassthrough(server, {
+      peers,
+      initial,
+      capabilities,
+      logger,
+      // A plugin server's tool list changed: list its functions again.
+      onToolsChanged: () => {
+        cached = undefined;
+      },
+    });
+  }
   const current = (): ReturnType<typeof catalogue> => {
     const key = JSON.stringify(
       registry
@@ -253,13 +357,55 @@ export function createRegistryServer(
         ? decodeInput(request.params.arguments, meta)
         : { function: fn, args: request.params.arguments ?? {} };
     const site = { plugin: route.plugin ?? '*', kind: route.kind, hook: route.hook };
+    // The call as the host sessions under the registry see it (progress with
+    // the client's token, server requests back to this client).
+    const ended = new AbortController();
+    let active = true;
+    const progressToken = extra._meta?.progressToken;
+    // Progress sent on: the answer waits for them, so none arrives after it.
+    const progressSent = new Set<Promise<void>>();
+    const served: GatewayCall = {
+      owner: server,
+      get active() {
+        return active;
+      },
+      progress:
+        progressToken === undefined
+          ? undefined
+          : (progress) => {
+              const sending = extra
+                .sendNotification({
+                  method: 'notifications/progress',
+                  params: { ...progress, progressToken },
+                })
+                .catch(() => undefined);
+              progressSent.add(sending);
+              void sending.then(() => progressSent.delete(sending));
+            },
+      refuses: (method, params) =>
+        forwardRequests
+          ? clientRefuses(server.getClientCapabilities(), method, params)
+          : 'the gateway cannot send requests to its client on this transport',
+      ask: (method, params, signal) =>
+        extra.sendRequest(
+          (params === undefined ? { method } : { method, params }) as never,
+          LooseResult,
+          { signal: eitherSignal(signal, ended.signal), timeout: NO_TIMEOUT_MS },
+        ),
+    };
     try {
-      const output = await registry.call(route.kind, route.hook, input, {
-        ...(route.plugin === undefined ? {} : { target: route.plugin }),
-        metadata: decodeMetadata(meta),
-        signal: extra.signal,
-      });
-      const { result, text } = encodeOutput(output);
+      const output = await runInGatewayCall(served, () =>
+        registry.call(route.kind, route.hook, input, {
+          ...(route.plugin === undefined ? {} : { target: route.plugin }),
+          metadata: decodeMetadata(meta),
+          signal: extra.signal,
+        }),
+      ).finally(() => (progressSent.size === 0 ? undefined : Promise.all(progressSent)));
+      // A plain MCP server's result travels as it came through its own tool;
+      // a dispatch tool answers in the hook's output schema, which it publishes.
+      const raw = route.plugin === undefined ? undefined : mcpResultOf(output);
+      const { result, text } =
+        raw === undefined ? encodeOutput(output) : { result: raw, text: JSON.stringify(raw) };
       if (text.length * 3 + 4096 > maxBytes && Buffer.byteLength(text) + 4096 > maxBytes) {
         return toolErrorResult({
           name: 'MessageTooLarge',
@@ -270,7 +416,22 @@ export function createRegistryServer(
       }
       return result as never;
     } catch (error) {
+      if (isToolCallFailed(error)) {
+        // The tool ran and reported failure: its own result, or its message.
+        const raw = mcpResultOf(error.output);
+        if (raw !== undefined) return raw as never;
+        const reported = error.output.error_message;
+        return {
+          content: [
+            { type: 'text', text: typeof reported === 'string' ? reported : error.message },
+          ],
+          isError: true,
+        } as never;
+      }
       return toolErrorResult(describeError(error, site)) as never;
+    } finally {
+      active = false;
+      ended.abort(new Error('the served call ended'));
     }
   });
 

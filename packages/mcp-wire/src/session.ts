@@ -12,6 +12,14 @@ import {
   type PluginRegistryError,
 } from '@dagstack/plugin-api';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  ErrorCode,
+  type JSONRPCMessage,
+  type JSONRPCRequest,
+  type Progress,
+  type ServerCapabilities,
+} from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
 import { CallAbort } from './call-abort.js';
 import { canonicalJson } from './canonical-json.js';
@@ -24,7 +32,17 @@ import {
   WIRE_VERSION,
 } from './constants.js';
 import { type ErrorSite, errorFromToolResult, mapRequestError } from './errors.js';
+import { currentGatewayCall, type GatewayCall } from './gateway-call.js';
 import { encodeMetadata, type WireMeta } from './metadata.js';
+import {
+  attachHidden,
+  MCP_RESULT_KEY,
+  MCP_TOOL_KEY,
+  type McpNotification,
+  type McpPeer,
+  type McpPeerRequestOptions,
+} from './peer.js';
+import { passOn, rpcError } from './rpc-error.js';
 import { unservableHooks } from './server.js';
 import { functionHookOf, planHook, type WireHook } from './tool-names.js';
 import { decodeOutput, encodeInput, isJsonObject } from './values.js';
@@ -57,17 +75,58 @@ const TOOL_KIND_FALLBACK: KindSpec = {
 };
 
 /**
+ * Options of {@link createWireClient}.
+ * @since 0.2.0
+ */
+export interface WireClientOptions {
+  /** Client name in `initialize`. @default "dagstack-host" */
+  readonly name?: string;
+  /** Client version in `initialize`. @default "0.1.0" */
+  readonly version?: string;
+  /**
+   * Also declare `elicitation` (form mode) and `sampling` in `initialize`,
+   * so the server may send `elicitation/create` and `sampling/createMessage`
+   * during a call. The {@link WireSession} on this client forwards each such
+   * request to the client of the gateway call it belongs to
+   * ({@link createRegistryServer}) when that client declared the
+   * capability, and answers every other one at once with a JSON-RPC error
+   * (so a call never waits for an answer nobody will give).
+   *
+   * Leave it off on a transport that cannot deliver a server request before
+   * the response of the call it belongs to (a fetch that buffers the POST's
+   * event stream): there the server would wait for an answer until the
+   * call's timeout. Servers also offer different tools to a client that
+   * declares these (server-everything lists `trigger-elicitation-request`).
+   * @default false
+   */
+  readonly forwardServerRequests?: boolean;
+}
+
+/**
  * Create an SDK `Client` that announces the dagstack capability in
- * `initialize` (docs/wire.md §2). Connect it to any transport, then pass it
- * to {@link openWireSession}.
+ * `initialize` (docs/wire.md §2), and with `forwardServerRequests` the
+ * `elicitation` and `sampling` capabilities. Connect it to any transport,
+ * then pass it to {@link openWireSession}.
  * @since 0.1.0
  */
-export function createWireClient(info: { name?: string; version?: string } = {}): Client {
+export function createWireClient(info: WireClientOptions = {}): Client {
   return new Client(
     { name: info.name ?? 'dagstack-host', version: info.version ?? '0.1.0' },
-    { capabilities: { experimental: { [CAPABILITY_KEY]: { wire_version: WIRE_VERSION } } } },
+    {
+      capabilities: {
+        experimental: { [CAPABILITY_KEY]: { wire_version: WIRE_VERSION } },
+        ...(info.forwardServerRequests === true ? { elicitation: {}, sampling: {} } : {}),
+      },
+    },
   );
 }
+
+/** Server-to-client requests a gateway client may answer. */
+const FORWARDABLE: ReadonlySet<string> = new Set([
+  'elicitation/create',
+  'sampling/createMessage',
+  'roots/list',
+]);
 
 /**
  * What `dagstack/setup` carries (docs/wire.md §7).
@@ -160,7 +219,7 @@ function major(version: string): string {
  * an MCP runtime's `PluginHandle` (docs/wire.md).
  * @since 0.1.0
  */
-export class WireSession {
+export class WireSession implements McpPeer {
   /** `dagstack` when the server announced the capability, else `plain` (§9). */
   readonly mode: 'dagstack' | 'plain';
   /** The capability the server announced; `undefined` for a plain server. */
@@ -175,10 +234,19 @@ export class WireSession {
   readonly #connectionLost: (() => PluginRegistryError) | undefined;
   readonly #mapTransportError: WireSessionOptions['mapTransportError'];
   readonly #functionHook: WireHook | undefined;
+  /** Served gateway calls with a request in flight on this session (count per call). */
+  readonly #gatewayCalls = new Map<GatewayCall, number>();
+  readonly #listeners = new Set<(notification: McpNotification) => void>();
+  /** Progress forwarders of calls in flight, by the progress token this session gave them. */
+  readonly #progress = new Map<string, (progress: Progress) => void>();
+  #progressSeq = 0;
+  /** Whether progress is taken off the transport (see #listen). */
+  #progressHooked = false;
 
   constructor(options: WireSessionOptions) {
     const { client, manifest } = options;
     this.#client = client;
+    this.#listen(client);
     this.#manifest = manifest;
     this.#callTimeoutMs = options.callTimeoutMs;
     this.#connectionLost = options.connectionLost;
@@ -406,11 +474,28 @@ export class WireSession {
     const params: Record<string, unknown> = { name };
     if (args !== undefined) params.arguments = args;
     if (meta !== undefined) params._meta = meta;
+    const options: RequestOptions = {
+      signal: abort.asSignal,
+      timeout: this.#callTimeoutMs ?? NO_TIMEOUT_MS,
+    };
+    // A call made for a served gateway call: its server requests go to that
+    // call's client, its progress to that client's token. callTimeoutMs stays
+    // a limit of the whole call (progress does not extend it).
+    const gateway = currentGatewayCall();
+    let token: string | undefined;
+    if (gateway !== undefined) {
+      this.#gatewayCalls.set(gateway, (this.#gatewayCalls.get(gateway) ?? 0) + 1);
+      if (gateway.progress !== undefined && this.#progressHooked) {
+        this.#progressSeq += 1;
+        token = `dagstack-progress-${this.#progressSeq}`;
+        this.#progress.set(token, gateway.progress);
+        params._meta = { ...meta, progressToken: token };
+      } else if (gateway.progress !== undefined) {
+        options.onprogress = gateway.progress;
+      }
+    }
     try {
-      return await this.#client.request({ method: 'tools/call', params }, LooseResult, {
-        signal: abort.asSignal,
-        timeout: this.#callTimeoutMs ?? NO_TIMEOUT_MS,
-      });
+      return await this.#client.request({ method: 'tools/call', params }, LooseResult, options);
     } catch (error) {
       throw mapRequestError(error, this.#site(hook), {
         signal: abort.asSignal,
@@ -420,6 +505,12 @@ export class WireSession {
       });
     } finally {
       abort.settle();
+      if (token !== undefined) this.#progress.delete(token);
+      if (gateway !== undefined) {
+        const left = (this.#gatewayCalls.get(gateway) ?? 1) - 1;
+        if (left === 0) this.#gatewayCalls.delete(gateway);
+        else this.#gatewayCalls.set(gateway, left);
+      }
     }
   }
 
@@ -472,7 +563,10 @@ export class WireSession {
           : typeof tool.title === 'string'
             ? tool.title
             : '';
-      out.push({ name: fn, description, parameters: tool.inputSchema ?? { type: 'object' } });
+      const entry = { name: fn, description, parameters: tool.inputSchema ?? { type: 'object' } };
+      // A plain server's own descriptor, for a gateway to serve it unchanged.
+      if (this.mode === 'plain') attachHidden(entry, MCP_TOOL_KEY, tool);
+      out.push(entry);
     }
     return out;
   }
@@ -494,11 +588,143 @@ export class WireSession {
     if (result.structuredContent !== undefined) value = result.structuredContent;
     else if (content.length === 1 && texts.length === 1) value = texts[0]?.text;
     else value = content;
-    return {
+    const output = {
       result: value,
       is_error: isError,
       ...(isError ? { error_message: texts.map((c) => c.text).join('\n') } : {}),
     };
+    // The result as the server sent it, for a gateway to serve it unchanged.
+    attachHidden(output, MCP_RESULT_KEY, result);
+    return output;
+  }
+
+  // -------------------------------------------------------------------------
+  // McpPeer: the server past the hooks, for a gateway (createRegistryServer)
+  // -------------------------------------------------------------------------
+
+  /** The capabilities the server announced in `initialize`. @since 0.2.0 */
+  serverCapabilities(): ServerCapabilities | undefined {
+    return this.#client.getServerCapabilities();
+  }
+
+  /** The `instructions` the server sent in `initialize`. @since 0.2.0 */
+  instructions(): string | undefined {
+    return this.#client.getInstructions();
+  }
+
+  /**
+   * Send one request to the server as it is (`resources/read`,
+   * `prompts/get`, ...); resolves its result as sent. Rejects with the SDK's
+   * `McpError` (the server's code), not a plugin error: a gateway passes it on.
+   * @since 0.2.0
+   */
+  request(
+    request: { readonly method: string; readonly params?: Record<string, unknown> | undefined },
+    options: McpPeerRequestOptions = {},
+  ): Promise<Record<string, unknown>> {
+    return this.#client.request(
+      (request.params === undefined
+        ? { method: request.method }
+        : { method: request.method, params: request.params }) as never,
+      LooseResult,
+      {
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        timeout: options.timeoutMs ?? this.#callTimeoutMs ?? NO_TIMEOUT_MS,
+      },
+    );
+  }
+
+  /**
+   * Listen to the server's notifications (log messages, resource updates,
+   * list changes); returns the function that stops listening.
+   * @since 0.2.0
+   */
+  onNotification(listener: (notification: McpNotification) => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** Take the client's unhandled notifications and server requests. */
+  #listen(client: Client): void {
+    const previous = client.fallbackNotificationHandler;
+    client.fallbackNotificationHandler = async (notification) => {
+      for (const listener of [...this.#listeners]) {
+        try {
+          listener(notification as McpNotification);
+        } catch {
+          // A listener's failure is its own; the others still hear it.
+        }
+      }
+      await previous?.(notification);
+    };
+    // Progress for a gateway call is taken off the transport in order: the
+    // SDK dispatches notifications a microtask late, after a response that
+    // came in the same read, and drops a call's last progress when the
+    // response has already settled the call.
+    const transport = client.transport;
+    if (transport !== undefined) {
+      const deliver = transport.onmessage;
+      transport.onmessage = ((message: JSONRPCMessage, extra?: unknown) => {
+        if (
+          this.#progress.size > 0 &&
+          'method' in message &&
+          message.method === 'notifications/progress'
+        ) {
+          const { progressToken, ...progress } = (message.params ?? {}) as Record<string, unknown>;
+          const forward =
+            typeof progressToken === 'string' ? this.#progress.get(progressToken) : undefined;
+          if (forward !== undefined) {
+            forward(progress as Progress);
+            return;
+          }
+        }
+        deliver?.call(transport, message, extra as never);
+      }) as typeof transport.onmessage;
+      this.#progressHooked = true;
+    }
+    // Without this the SDK answers "Method not found" itself; with it,
+    // elicitation/sampling/roots requests of a gateway call reach its client.
+    client.fallbackRequestHandler ??= (request, extra) =>
+      this.#serverRequest(request, extra.signal) as never;
+  }
+
+  /**
+   * A request from the server (elicitation, sampling, roots): forwarded to
+   * the client of the one served gateway call in flight on this session when
+   * that client can take it, else refused at once.
+   */
+  async #serverRequest(
+    request: JSONRPCRequest,
+    signal: AbortSignal,
+  ): Promise<Record<string, unknown>> {
+    const method = request.method;
+    const params = request.params as Record<string, unknown> | undefined;
+    const refuse = (why: string): Error =>
+      rpcError(ErrorCode.MethodNotFound, `the dagstack host cannot answer ${method}: ${why}`);
+    if (!FORWARDABLE.has(method)) throw refuse('it answers no such request');
+    const open = [...this.#gatewayCalls.keys()].filter((c) => c.active);
+    const last = open.at(-1);
+    if (last === undefined) {
+      throw refuse(
+        'no call of a gateway client is in flight (only a call that came through a dagstack gateway can be asked back)',
+      );
+    }
+    if (open.some((c) => c.owner !== last.owner)) {
+      throw refuse(
+        'calls of several gateway clients are in flight and the request does not say which one it belongs to',
+      );
+    }
+    const why = last.refuses(method, params);
+    if (why !== undefined) throw refuse(why);
+    // Ends when the server cancels its request or the served call ends.
+    try {
+      return await last.ask(method, params, signal);
+    } catch (error) {
+      // The client's error as it sent it (code, message, data).
+      throw passOn(error);
+    }
   }
 
   #noHook(hook: string): PluginInvocationError {

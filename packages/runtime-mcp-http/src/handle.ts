@@ -23,6 +23,7 @@ import {
   CATALOGUE_HOOK,
   createWireClient,
   type ErrorSite,
+  type McpPeer,
   openWireSession,
   type SetupParams,
   setupParamsFrom,
@@ -213,6 +214,11 @@ export class HttpPluginHandle implements PluginHandle {
   /** Escape hatch: the SDK client of the current session (`undefined` while down). */
   get instance(): { readonly client: Client | undefined; readonly sessionId: string | undefined } {
     return { client: this.#live?.client, sessionId: this.#live?.transport.sessionId };
+  }
+
+  /** The MCP server of the current session, past the hooks, for a gateway; `undefined` while down. */
+  get mcpPeer(): McpPeer | undefined {
+    return this.#state === 'up' ? this.#live?.session : undefined;
   }
 
   /** For the runtime's status view. Holds no credentials. */

@@ -18,6 +18,7 @@ import {
 } from '@dagstack/plugin-api';
 import {
   createWireClient,
+  type McpPeer,
   openWireSession,
   type SetupParams,
   setupParamsFrom,
@@ -140,6 +141,15 @@ export class StdioPluginHandle implements PluginHandle {
     return { pid: live?.transport.pid, client: live?.client };
   }
 
+  /**
+   * The MCP server of the current process, past the hooks (resources,
+   * prompts, notifications) for a gateway; `undefined` while none runs. A
+   * restart brings a new one.
+   */
+  get mcpPeer(): McpPeer | undefined {
+    return this.#state === 'running' ? this.#live?.session : undefined;
+  }
+
   /** For the runtime's status view. */
   get info(): { pid: number | undefined; state: HandleState; restarts: number } {
     return { pid: this.#live?.transport.pid, state: this.#state, restarts: this.#restarts };
@@ -169,7 +179,10 @@ export class StdioPluginHandle implements PluginHandle {
       plugin: m.name,
       kind: m.kind,
     });
-    const client = createWireClient({ name: 'dagstack-host' });
+    // Elicitation and sampling are declared: over stdio a server request
+    // arrives during its call, so the session forwards it to a gateway client
+    // or refuses it at once.
+    const client = createWireClient({ name: 'dagstack-host', forwardServerRequests: true });
     const live: Live = {
       transport,
       client,

@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { CallMetadata } from '@dagstack/plugin-api';
-import { createRegistryServer, type ServedRegistry } from '@dagstack/plugin-mcp-wire';
+import { createRegistryServer, mcpPeerOf, type ServedRegistry } from '@dagstack/plugin-mcp-wire';
 import { serveMcpHttp } from '@dagstack/plugin-runtime-mcp-http';
 import { guardStdout } from '@dagstack/plugin-runtime-mcp-stdio';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -70,6 +70,13 @@ export interface ServeOptions extends Omit<HostOptions, 'io'> {
 export function servedRegistry(host: Host): ServedRegistry {
   return {
     plugins: () => host.registry.status(),
+    // Third-party MCP servers behind plugins: their resources, prompts and
+    // logging are passed through by the gateway.
+    peers: () =>
+      host.registry.getLoadedPlugins().flatMap((c) => {
+        const peer = mcpPeerOf(c.handle);
+        return peer === undefined ? [] : [{ plugin: c.name, kind: c.kind, peer }];
+      }),
     kindSpec: (kind) => host.kinds.get(kind),
     call: (kind, hook, input, options) =>
       host.registry.call(kind, hook, input, {
