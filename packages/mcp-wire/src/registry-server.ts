@@ -12,9 +12,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
   type ClientCapabilities,
-  ErrorCode,
   ListToolsRequestSchema,
-  McpError,
 } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
 import { CATALOGUE_HOOK, DEFAULT_MAX_MESSAGE_BYTES, NO_TIMEOUT_MS } from './constants.js';
@@ -348,7 +346,14 @@ export function createRegistryServer(
     const { routes } = await current();
     const route = routes.get(request.params.name);
     if (route === undefined) {
-      throw new McpError(ErrorCode.InvalidParams, `Tool ${request.params.name} not found`);
+      // As the SDK's own McpServer answers: a tool error result the model can
+      // read, not a protocol error that ends the client's call.
+      const served = [...routes.keys()].sort();
+      return toolErrorResult({
+        name: 'ToolNotFound',
+        code: 'TOOL_NOT_FOUND',
+        message: `Tool ${request.params.name} not found; served tools: ${served.slice(0, 30).join(', ') || 'none'}${served.length > 30 ? ', …' : ''}`,
+      }) as never;
     }
     const meta = request.params._meta as WireMeta | undefined;
     const fn = route.wire === undefined ? undefined : functionOf(route.wire, request.params.name);

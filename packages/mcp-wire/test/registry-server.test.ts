@@ -163,15 +163,20 @@ describe('createRegistryServer', () => {
     });
   });
 
-  it('a failing call is a structured tool error with the error code; an unknown tool is a protocol error', async () => {
+  it('a failing call is a structured tool error with the error code; so is an unknown tool', async () => {
     const client = await connect(fakeRegistry().registry);
     const failed = await client.callTool({ name: 'tool.calc.execute.slow', arguments: {} });
     expect(failed.isError).toBe(true);
     expect((failed._meta as Record<string, { code: string }>)[META_KEYS.error]?.code).toBe(
       'HOOK_TIMEOUT',
     );
-    await expect(client.callTool({ name: 'demo.carol.greet', arguments: {} })).rejects.toThrow(
-      /not found/,
+    const unknown = await client.callTool({ name: 'demo.carol.greet', arguments: {} });
+    expect(unknown.isError).toBe(true);
+    expect(JSON.stringify(unknown.content)).toMatch(
+      /Tool demo\.carol\.greet not found; served tools: .*demo\.bob\.greet/,
+    );
+    expect((unknown._meta as Record<string, { code: string }>)[META_KEYS.error]?.code).toBe(
+      'TOOL_NOT_FOUND',
     );
   });
 
