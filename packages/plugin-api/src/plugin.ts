@@ -203,6 +203,13 @@ export interface RuntimeLoadOptions {
    * @since 0.2.0
    */
   readonly onStateChange?: (state: RuntimeReportedState, reason?: PluginRegistryError) => void;
+  /**
+   * Report that the plugin's catalogue changed (an MCP server announced
+   * `notifications/tools/list_changed`): the registry reads it again before
+   * routing the next function-routed call (the `tool` kind's `execute`).
+   * @since 0.2.0
+   */
+  readonly onCatalogueChange?: () => void;
 }
 
 /**

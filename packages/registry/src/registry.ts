@@ -947,6 +947,7 @@ export class PluginRegistry {
               ...(spec === undefined ? {} : { kindSpec: spec }),
               logger: this.#pluginLogger(record),
               onStateChange: (state, reason) => this.#runtimeReport(record, state, reason),
+              onCatalogueChange: () => this.#functions.forget(record.handle),
             }),
           limitMs,
           () =>

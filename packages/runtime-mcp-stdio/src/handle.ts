@@ -79,6 +79,7 @@ export class StdioPluginHandle implements PluginHandle {
   readonly #kindSpec: KindSpec | undefined;
   readonly #logger: Logger;
   readonly #report: RuntimeLoadOptions['onStateChange'];
+  readonly #catalogueChanged: RuntimeLoadOptions['onCatalogueChange'];
   readonly #settings: HandleSettings;
   readonly #command: string;
   readonly #args: readonly string[];
@@ -107,6 +108,7 @@ export class StdioPluginHandle implements PluginHandle {
     this.#kindSpec = options.kindSpec;
     this.#logger = options.logger;
     this.#report = options.onStateChange;
+    this.#catalogueChanged = options.onCatalogueChange;
     this.#settings = settings;
     this.#onStopped = onStopped;
     const stdio = manifest.mcp_stdio;
@@ -220,6 +222,12 @@ export class StdioPluginHandle implements PluginHandle {
         callTimeoutMs: this.#settings.callTimeoutMs,
         connectionLost: () => this.#lostError(live),
       });
+      const changed = this.#catalogueChanged;
+      if (changed !== undefined) {
+        live.session.onNotification((notification) => {
+          if (notification.method === 'notifications/tools/list_changed') changed();
+        });
+      }
       return live;
     } catch (error) {
       await transport.terminate({ exitWaitMs: 0, killGraceMs: 1000 });
