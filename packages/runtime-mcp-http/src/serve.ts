@@ -11,6 +11,7 @@ import {
 } from '@dagstack/plugin-mcp-wire';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { SessionEventStore } from './event-store.js';
 import { createRequestGuard, isLoopbackHost } from './request-guard.js';
 
 /** How the server checks the host's credentials. @since 0.1.0 */
@@ -175,6 +176,15 @@ export interface McpHttpServeOptions extends McpHttpAccessOptions {
    * @since 0.2.0
    */
   readonly jsonResponse?: boolean;
+  /**
+   * With `jsonResponse: false`: the reconnection delay the server suggests to
+   * clients (the `retry` field of each stream's first event). Every event has
+   * an id, and a client that reconnects with `Last-Event-ID` gets what it
+   * missed on that stream (the last 1,000 events of the session are kept).
+   * @default 1000
+   * @since 0.2.0
+   */
+  readonly sseRetryMs?: number;
 }
 
 /** An MCP endpoint being served over HTTP. @since 0.1.0 */
@@ -391,6 +401,7 @@ export async function serveMcpHttp(
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const idleMs = options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
   const jsonResponse = options.jsonResponse ?? true;
+  const sseRetryMs = options.sseRetryMs ?? 1000;
   const logger =
     options.logger ?? createJsonLineLogger({ bindings: { source: 'mcp-http-server' } });
   let expected: Buffer | undefined;
@@ -533,6 +544,8 @@ export async function serveMcpHttp(
         sessionIdGenerator: randomUUID,
         enableJsonResponse: jsonResponse,
         maxRequestBodySize: maxBytes,
+        // Event streams are resumable: ids, a retry hint, replay after Last-Event-ID.
+        ...(jsonResponse ? {} : { eventStore: new SessionEventStore(), retryInterval: sseRetryMs }),
         onsessioninitialized: (id) => {
           if (session.ended) return;
           session.id = id;
