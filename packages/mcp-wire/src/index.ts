@@ -43,7 +43,13 @@ export type { RegistryServerOptions, ServedRegistry } from './registry-server.js
 export { createRegistryServer } from './registry-server.js';
 export type { PluginServer, PluginServerOptions, ServeTarget } from './server.js';
 export { createPluginServer, unservableHooks } from './server.js';
-export type { SetupParams, WireClientOptions, WireSessionOptions } from './session.js';
+export type {
+  ServerRequestContext,
+  ServerRequestHandlers,
+  SetupParams,
+  WireClientOptions,
+  WireSessionOptions,
+} from './session.js';
 export { createWireClient, openWireSession, setupParamsFrom, WireSession } from './session.js';
 export type { WireHook } from './tool-names.js';
 export {

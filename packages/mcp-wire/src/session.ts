@@ -14,9 +14,15 @@ import {
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
+  type CreateMessageRequestParams,
+  type CreateMessageResult,
+  type ElicitRequestFormParams,
+  ElicitRequestSchema,
+  type ElicitResult,
   ErrorCode,
   type JSONRPCMessage,
-  type JSONRPCRequest,
+  type ListRootsResult,
+  McpError,
   type Progress,
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -75,6 +81,51 @@ const TOOL_KIND_FALLBACK: KindSpec = {
 };
 
 /**
+ * What a host's {@link ServerRequestHandlers} get besides the request's
+ * parameters.
+ * @since 0.2.0
+ */
+export interface ServerRequestContext {
+  /** Name of the plugin whose server sent the request. */
+  readonly plugin: string;
+  /** Kind of that plugin. */
+  readonly kind: string;
+  /** Aborts when the server cancels its request or the connection closes. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * How a host answers the requests an MCP server sends it during a call when
+ * no served gateway call is there to take them (a host's own
+ * `registry.call`). Each handler given is declared in `initialize`
+ * (`elicitation` in form mode with `applyDefaults`, `sampling`, `roots`); a
+ * request with no handler is refused at once with JSON-RPC -32601, never
+ * left waiting. What a handler throws goes back to the server as a JSON-RPC
+ * error: an SDK `McpError` with its code, message and data, anything else
+ * as -32603 with its message.
+ * @since 0.2.0
+ */
+export interface ServerRequestHandlers {
+  /**
+   * Answer `elicitation/create` (form mode): `{ action: 'accept', content }`,
+   * `{ action: 'decline' }` or `{ action: 'cancel' }`. On `accept`, fields
+   * the requested schema gives a `default` for and `content` leaves out are
+   * filled in with it before the answer goes back (SEP-1034).
+   */
+  readonly elicitation?: (
+    params: ElicitRequestFormParams,
+    context: ServerRequestContext,
+  ) => Promise<ElicitResult>;
+  /** Answer `sampling/createMessage` with the model's message. */
+  readonly sampling?: (
+    params: CreateMessageRequestParams,
+    context: ServerRequestContext,
+  ) => Promise<CreateMessageResult>;
+  /** Answer `roots/list`. */
+  readonly roots?: (context: ServerRequestContext) => Promise<ListRootsResult>;
+}
+
+/**
  * Options of {@link createWireClient}.
  * @since 0.2.0
  */
@@ -84,13 +135,14 @@ export interface WireClientOptions {
   /** Client version in `initialize`. @default "0.1.0" */
   readonly version?: string;
   /**
-   * Also declare `elicitation` (form mode) and `sampling` in `initialize`,
-   * so the server may send `elicitation/create` and `sampling/createMessage`
-   * during a call. The {@link WireSession} on this client forwards each such
-   * request to the client of the gateway call it belongs to
-   * ({@link createRegistryServer}) when that client declared the
-   * capability, and answers every other one at once with a JSON-RPC error
-   * (so a call never waits for an answer nobody will give).
+   * Also declare `elicitation` (form mode, `applyDefaults`) and `sampling`
+   * in `initialize`, so the server may send `elicitation/create` and
+   * `sampling/createMessage` during a call. The {@link WireSession} on this
+   * client forwards each such request to the client of the gateway call it
+   * belongs to ({@link createRegistryServer}) when that client declared the
+   * capability; outside a gateway call it answers with `serverRequests`, or
+   * refuses at once with a JSON-RPC error (so a call never waits for an
+   * answer nobody will give).
    *
    * Leave it off on a transport that cannot deliver a server request before
    * the response of the call it belongs to (a fetch that buffers the POST's
@@ -100,25 +152,48 @@ export interface WireClientOptions {
    * @default false
    */
   readonly forwardServerRequests?: boolean;
+  /**
+   * The host's own answers to server requests that arrive outside a gateway
+   * call; each one given is declared in `initialize`. The
+   * {@link WireSession} opened on this client uses them. The same caveat as
+   * `forwardServerRequests` applies to the transport.
+   * @default none
+   * @since 0.2.0
+   */
+  readonly serverRequests?: ServerRequestHandlers;
 }
+
+/** The host handlers given to {@link createWireClient}, for the session opened on that client. */
+const HANDLERS = new WeakMap<Client, ServerRequestHandlers>();
 
 /**
  * Create an SDK `Client` that announces the dagstack capability in
- * `initialize` (docs/wire.md §2), and with `forwardServerRequests` the
- * `elicitation` and `sampling` capabilities. Connect it to any transport,
- * then pass it to {@link openWireSession}.
+ * `initialize` (docs/wire.md §2) and, with `forwardServerRequests` or
+ * `serverRequests`, the `elicitation` (form, `applyDefaults`), `sampling`
+ * and `roots` capabilities it can answer. Connect it to any transport, then
+ * pass it to {@link openWireSession}.
  * @since 0.1.0
  */
 export function createWireClient(info: WireClientOptions = {}): Client {
-  return new Client(
+  const forward = info.forwardServerRequests === true;
+  const handlers = info.serverRequests;
+  const client = new Client(
     { name: info.name ?? 'dagstack-host', version: info.version ?? '0.1.0' },
     {
       capabilities: {
         experimental: { [CAPABILITY_KEY]: { wire_version: WIRE_VERSION } },
-        ...(info.forwardServerRequests === true ? { elicitation: {}, sampling: {} } : {}),
+        // applyDefaults: the session answers elicitation through the SDK's
+        // own handler, which fills in the schema's defaults on accept.
+        ...(forward || handlers?.elicitation !== undefined
+          ? { elicitation: { form: { applyDefaults: true } } }
+          : {}),
+        ...(forward || handlers?.sampling !== undefined ? { sampling: {} } : {}),
+        ...(handlers?.roots !== undefined ? { roots: {} } : {}),
       },
     },
   );
+  if (handlers !== undefined) HANDLERS.set(client, handlers);
+  return client;
 }
 
 /** Server-to-client requests a gateway client may answer. */
@@ -202,7 +277,11 @@ export interface WireSessionOptions {
   /**
    * Maps a failure the transport raised itself (an HTTP status, a refused
    * connection) to a typed error; `undefined` keeps the default mapping
-   * (`PluginInvocationError`). See {@link mapRequestError}.
+   * (`PluginInvocationError`). See {@link mapRequestError}. It is also asked
+   * first about a JSON-RPC error a request got (an `McpError`, unless the
+   * call was cancelled): a transport that can only report a failure after
+   * the request was sent (a broken event stream) answers the request with
+   * an error response of its own, and this maps it back.
    * @since 0.2.0
    */
   readonly mapTransportError?:
@@ -227,6 +306,8 @@ export class WireSession implements McpPeer {
   /** Hooks callable through this session. */
   readonly hooks: ReadonlySet<string>;
   readonly #client: Client;
+  /** The host's answers to server requests outside a gateway call (createWireClient). */
+  readonly #handlers: ServerRequestHandlers | undefined;
   readonly #manifest: PluginManifest;
   readonly #kindSpec: KindSpec | undefined;
   readonly #plan = new Map<string, WireHook>();
@@ -246,6 +327,7 @@ export class WireSession implements McpPeer {
   constructor(options: WireSessionOptions) {
     const { client, manifest } = options;
     this.#client = client;
+    this.#handlers = HANDLERS.get(client);
     this.#listen(client);
     this.#manifest = manifest;
     this.#callTimeoutMs = options.callTimeoutMs;
@@ -358,6 +440,26 @@ export class WireSession implements McpPeer {
     return { plugin: this.#manifest.name, kind: this.#manifest.kind, hook };
   }
 
+  /**
+   * {@link mapRequestError} with this session's context; a JSON-RPC error is
+   * offered to `mapTransportError` first (see {@link WireSessionOptions}).
+   */
+  #mapError(
+    error: unknown,
+    site: ErrorSite,
+    context: { signal?: AbortSignal; timeoutMs?: number | undefined },
+  ): PluginRegistryError {
+    if (error instanceof McpError && context.signal?.aborted !== true) {
+      const mapped = this.#mapTransportError?.(error, site);
+      if (mapped !== undefined) return mapped;
+    }
+    return mapRequestError(error, site, {
+      ...context,
+      connectionLost: this.#connectionLost,
+      mapTransportError: this.#mapTransportError,
+    });
+  }
+
   /** Send `dagstack/setup` (nothing for a plain server). */
   async setup(params: SetupParams, options: { timeoutMs?: number } = {}): Promise<void> {
     if (!this.#has('setup')) return;
@@ -378,10 +480,8 @@ export class WireSession implements McpPeer {
         { timeout: options.timeoutMs ?? NO_TIMEOUT_MS },
       );
     } catch (error) {
-      throw mapRequestError(error, this.#site('setup'), {
+      throw this.#mapError(error, this.#site('setup'), {
         timeoutMs: options.timeoutMs,
-        connectionLost: this.#connectionLost,
-        mapTransportError: this.#mapTransportError,
       });
     }
   }
@@ -397,10 +497,8 @@ export class WireSession implements McpPeer {
       );
       return result.released !== false;
     } catch (error) {
-      throw mapRequestError(error, this.#site('teardown'), {
+      throw this.#mapError(error, this.#site('teardown'), {
         timeoutMs: options.timeoutMs,
-        connectionLost: this.#connectionLost,
-        mapTransportError: this.#mapTransportError,
       });
     }
   }
@@ -424,10 +522,8 @@ export class WireSession implements McpPeer {
         ...(result.details === undefined ? {} : { details: result.details as never }),
       };
     } catch (error) {
-      const mapped = mapRequestError(error, this.#site('health'), {
+      const mapped = this.#mapError(error, this.#site('health'), {
         timeoutMs: timeout,
-        connectionLost: this.#connectionLost,
-        mapTransportError: this.#mapTransportError,
       });
       return { status: 'failing', message: mapped.message };
     }
@@ -497,11 +593,9 @@ export class WireSession implements McpPeer {
     try {
       return await this.#client.request({ method: 'tools/call', params }, LooseResult, options);
     } catch (error) {
-      throw mapRequestError(error, this.#site(hook), {
+      throw this.#mapError(error, this.#site(hook), {
         signal: abort.asSignal,
         timeoutMs: this.#callTimeoutMs,
-        connectionLost: this.#connectionLost,
-        mapTransportError: this.#mapTransportError,
       });
     } finally {
       abort.settle();
@@ -526,11 +620,9 @@ export class WireSession implements McpPeer {
           { signal: call.signal, timeout: this.#callTimeoutMs ?? NO_TIMEOUT_MS },
         );
       } catch (error) {
-        throw mapRequestError(error, this.#site(CATALOGUE_HOOK), {
+        throw this.#mapError(error, this.#site(CATALOGUE_HOOK), {
           signal: call.signal,
           timeoutMs: this.#callTimeoutMs,
-          connectionLost: this.#connectionLost,
-          mapTransportError: this.#mapTransportError,
         });
       }
       if (Array.isArray(page.tools)) tools.push(...(page.tools as Record<string, unknown>[]));
@@ -688,15 +780,31 @@ export class WireSession implements McpPeer {
     // elicitation/sampling/roots requests of a gateway call reach its client.
     client.fallbackRequestHandler ??= (request, extra) =>
       this.#serverRequest(request, extra.signal) as never;
+    // Elicitation goes through the SDK's own handler when the client declared
+    // it: the SDK checks the request's mode against the declared ones and
+    // applies the schema's defaults to an accepted answer (applyDefaults).
+    // Not declared (the SDK refuses the handler) or handled by the client's
+    // own code: the fallback above stays.
+    try {
+      client.assertCanSetRequestHandler('elicitation/create');
+      client.setRequestHandler(
+        ElicitRequestSchema,
+        (request, extra) => this.#serverRequest(request, extra.signal) as never,
+      );
+    } catch {
+      // keep the fallback
+    }
   }
 
   /**
    * A request from the server (elicitation, sampling, roots): forwarded to
    * the client of the one served gateway call in flight on this session when
-   * that client can take it, else refused at once.
+   * that client can take it; outside a gateway call answered by the host's
+   * handler for it (`serverRequests` of {@link createWireClient}); else
+   * refused at once.
    */
   async #serverRequest(
-    request: JSONRPCRequest,
+    request: { readonly method: string; readonly params?: unknown },
     signal: AbortSignal,
   ): Promise<Record<string, unknown>> {
     const method = request.method;
@@ -707,9 +815,17 @@ export class WireSession implements McpPeer {
     const open = [...this.#gatewayCalls.keys()].filter((c) => c.active);
     const last = open.at(-1);
     if (last === undefined) {
-      throw refuse(
-        'no call of a gateway client is in flight (only a call that came through a dagstack gateway can be asked back)',
-      );
+      const answer = this.#hostHandler(method, params, signal);
+      if (answer === undefined) {
+        throw refuse(
+          'no call of a gateway client is in flight and the host has no handler for it (serverRequests)',
+        );
+      }
+      try {
+        return await answer();
+      } catch (error) {
+        throw passOn(error);
+      }
     }
     if (open.some((c) => c.owner !== last.owner)) {
       throw refuse(
@@ -725,6 +841,29 @@ export class WireSession implements McpPeer {
       // The client's error as it sent it (code, message, data).
       throw passOn(error);
     }
+  }
+
+  /** The host's handler for a server request, ready to call; `undefined` when it has none. */
+  #hostHandler(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    signal: AbortSignal,
+  ): (() => Promise<Record<string, unknown>>) | undefined {
+    const { elicitation, sampling, roots } = this.#handlers ?? {};
+    const context: ServerRequestContext = {
+      plugin: this.#manifest.name,
+      kind: this.#manifest.kind,
+      signal,
+    };
+    let answer: (() => Promise<unknown>) | undefined;
+    if (method === 'elicitation/create' && elicitation !== undefined) {
+      answer = () => elicitation(params as ElicitRequestFormParams, context);
+    } else if (method === 'sampling/createMessage' && sampling !== undefined) {
+      answer = () => sampling(params as CreateMessageRequestParams, context);
+    } else if (method === 'roots/list' && roots !== undefined) {
+      answer = () => roots(context);
+    }
+    return answer as (() => Promise<Record<string, unknown>>) | undefined;
   }
 
   #noHook(hook: string): PluginInvocationError {

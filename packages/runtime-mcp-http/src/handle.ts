@@ -25,6 +25,7 @@ import {
   type ErrorSite,
   type McpPeer,
   openWireSession,
+  type ServerRequestHandlers,
   type SetupParams,
   setupParamsFrom,
   type WireSession,
@@ -47,6 +48,7 @@ export interface HttpSettings {
   readonly reconnectInitialDelayMs: number;
   readonly reconnectMaxDelayMs: number;
   readonly env: Readonly<Record<string, string | undefined>>;
+  readonly serverRequests: ServerRequestHandlers | undefined;
 }
 
 /** Where a handle stands. `down`: no usable service; calls fail fast while it reconnects. */
@@ -62,6 +64,21 @@ interface Live {
   readonly session: WireSession;
   setupFor: SetupParams | undefined;
 }
+
+/**
+ * Longest reconnection delay a service may ask for with `retry:` (ms). A
+ * longer one is cut to this, so a reconnection timer never outlives a call
+ * (or the host) by much.
+ */
+const MAX_RETRY_DELAY_MS = 10_000;
+
+/**
+ * Reconnections of an event stream in a row that bring nothing new before
+ * the call fails (a call is bounded by its timeout besides). Also the SDK's
+ * `maxRetries`, so the SDK never stops reconnecting before the fetch fails
+ * the call.
+ */
+const MAX_RESUMPTIONS = 3;
 
 /** The tool kind's hooks, for a `tool` plugin whose host registered no hookspec. */
 const TOOL_HOOKS = [CATALOGUE_HOOK, 'execute'];
@@ -115,6 +132,7 @@ export class HttpPluginHandle implements PluginHandle {
   readonly #kindSpec: KindSpec | undefined;
   readonly #logger: Logger;
   readonly #report: RuntimeLoadOptions['onStateChange'];
+  readonly #catalogueChanged: RuntimeLoadOptions['onCatalogueChange'];
   /**
    * What the registry is told while the service is down: `unavailable` when it
    * was never reached (ADR-0001 §Cold start), `degraded` when it was up before.
@@ -165,6 +183,7 @@ export class HttpPluginHandle implements PluginHandle {
     this.#kindSpec = options.kindSpec;
     this.#logger = options.logger;
     this.#report = options.onStateChange;
+    this.#catalogueChanged = options.onCatalogueChange;
     this.#settings = settings;
     this.#onStopped = onStopped;
     this.#startupMs = manifest.startup_timeout_sec * 1000;
@@ -349,18 +368,31 @@ export class HttpPluginHandle implements PluginHandle {
       agent: this.#agent,
       headers: this.#headers,
       maxResponseBytes: this.#settings.maxMessageBytes,
+      maxRetryDelayMs: MAX_RETRY_DELAY_MS,
+      maxResumptions: MAX_RESUMPTIONS,
     });
     const transport = new StreamableHTTPClientTransport(this.url, {
       fetch: http.fetch,
-      // Streams are read to their response by the fetch; nothing to resume.
+      // The SDK resumes an event stream that ended before its response (GET
+      // with Last-Event-ID) after the server's `retry`, else after these
+      // delays; the fetch fails the call when resuming brings nothing.
       reconnectionOptions: {
-        initialReconnectionDelay: 1000,
-        maxReconnectionDelay: 1000,
-        reconnectionDelayGrowFactor: 1,
-        maxRetries: 0,
+        initialReconnectionDelay: 500,
+        maxReconnectionDelay: 5000,
+        reconnectionDelayGrowFactor: 2,
+        maxRetries: MAX_RESUMPTIONS,
       },
     });
-    const client = createWireClient({ name: 'dagstack-host' });
+    // Event streams reach the SDK as they arrive, so a server request sent
+    // during a call is answered during the call: forwarded to the client of
+    // a gateway call, answered by the host's handlers, or refused at once.
+    const client = createWireClient({
+      name: 'dagstack-host',
+      forwardServerRequests: true,
+      ...(this.#settings.serverRequests === undefined
+        ? {}
+        : { serverRequests: this.#settings.serverRequests }),
+    });
     client.onerror = (error) =>
       this.#logger.debug('MCP transport error', { error: redact(error.message, this.#secret) });
     try {
@@ -370,13 +402,21 @@ export class HttpPluginHandle implements PluginHandle {
         manifest: this.manifest,
         kindSpec: this.#kindSpec,
         callTimeoutMs: this.#callTimeoutMs,
-        mapTransportError: (error, site) => this.#mapTransport(error, site),
+        mapTransportError: (error, site) =>
+          this.#mapTransport(http.failureOf(error) ?? error, site),
       });
+      const changed = this.#catalogueChanged;
+      if (changed !== undefined) {
+        session.onNotification((notification) => {
+          if (notification.method === 'notifications/tools/list_changed') changed();
+        });
+      }
       return { client, transport, http, session, setupFor: undefined };
     } catch (error) {
+      const failure = http.failureOf(error) ?? error;
       http.abortAll();
       await client.close().catch(() => undefined);
-      throw this.#connectError(error, timeoutMs);
+      throw this.#connectError(failure, timeoutMs);
     }
   }
 
@@ -533,7 +573,7 @@ export class HttpPluginHandle implements PluginHandle {
         try {
           await live.client.ping({ timeout: Math.min(this.#startupMs, 10_000) });
         } catch (error) {
-          const failure = classify(error, this.#secret);
+          const failure = classify(live.http.failureOf(error) ?? error, this.#secret);
           if (failure?.sessionLost !== true) throw error;
           live = undefined;
         }

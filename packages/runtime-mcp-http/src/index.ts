@@ -8,6 +8,7 @@
  * with `export type` for types.
  */
 
+export type { ServerRequestContext, ServerRequestHandlers } from '@dagstack/plugin-mcp-wire';
 export type { BreakerState, ConnectionState } from './handle.js';
 export type {
   HttpConnectionInfo,

@@ -8,7 +8,11 @@ import {
   type RuntimeAdapter,
   type RuntimeLoadOptions,
 } from '@dagstack/plugin-api';
-import { checkMcpPlugin, DEFAULT_MAX_MESSAGE_BYTES } from '@dagstack/plugin-mcp-wire';
+import {
+  checkMcpPlugin,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type ServerRequestHandlers,
+} from '@dagstack/plugin-mcp-wire';
 import { displayUrl } from './failures.js';
 import {
   type BreakerState,
@@ -24,7 +28,7 @@ import {
  * @since 0.1.0
  */
 export interface McpHttpRuntimeOptions {
-  /** Bound of one response in bytes. @default 16 MiB */
+  /** Bound of one message in bytes: a JSON response body, or one event of an event stream. @default 16 MiB */
   readonly maxMessageBytes?: number;
   /** Limit of every hook call in ms. @default the manifest's `timeout_sec` (60 s) */
   readonly callTimeoutMs?: number;
@@ -53,6 +57,28 @@ export interface McpHttpRuntimeOptions {
   };
   /** Where `auth.token_env` is read. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The host's answers to requests a plugin's server sends during a call
+   * made by the host itself (not through a gateway): `elicitation`
+   * (`elicitation/create`, form mode; schema defaults are filled in on
+   * accept), `sampling` (`sampling/createMessage`), `roots` (`roots/list`).
+   * Each one given is declared to the servers in `initialize`. A request
+   * with no handler is refused at once (JSON-RPC -32601), so a call never
+   * waits for an answer nobody gives. During a call that came through a
+   * gateway (`dagstack serve`, `createRegistryServer`) the request goes to
+   * that gateway's client instead.
+   *
+   * ```ts
+   * createMcpHttpRuntime({
+   *   serverRequests: {
+   *     elicitation: async (params) => ({ action: 'accept', content: await askUser(params) }),
+   *   },
+   * });
+   * ```
+   * @default none
+   * @since 0.2.0
+   */
+  readonly serverRequests?: ServerRequestHandlers;
 }
 
 /** One plugin of {@link McpHttpRuntime.connections}. Holds no credentials. @since 0.1.0 */
@@ -119,6 +145,7 @@ export function createMcpHttpRuntime(options: McpHttpRuntimeOptions = {}): McpHt
     reconnectInitialDelayMs: options.reconnect?.initialDelayMs ?? 250,
     reconnectMaxDelayMs: options.reconnect?.maxDelayMs ?? 30_000,
     env: options.env ?? process.env,
+    serverRequests: options.serverRequests,
   };
   const handles = new Set<HttpPluginHandle>();
 

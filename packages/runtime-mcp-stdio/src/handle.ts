@@ -20,6 +20,7 @@ import {
   createWireClient,
   type McpPeer,
   openWireSession,
+  type ServerRequestHandlers,
   type SetupParams,
   setupParamsFrom,
   type WireSession,
@@ -43,6 +44,7 @@ export interface HandleSettings {
   readonly restart: RestartSettings;
   readonly shutdown: ShutdownTimings;
   readonly inheritEnv: readonly string[];
+  readonly serverRequests: ServerRequestHandlers | undefined;
 }
 
 type HandleState = 'idle' | 'running' | 'restarting' | 'failed' | 'stopping' | 'stopped';
@@ -182,9 +184,15 @@ export class StdioPluginHandle implements PluginHandle {
       kind: m.kind,
     });
     // Elicitation and sampling are declared: over stdio a server request
-    // arrives during its call, so the session forwards it to a gateway client
-    // or refuses it at once.
-    const client = createWireClient({ name: 'dagstack-host', forwardServerRequests: true });
+    // arrives during its call, so the session forwards it to a gateway client,
+    // answers it with the host's handlers (serverRequests), or refuses it at once.
+    const client = createWireClient({
+      name: 'dagstack-host',
+      forwardServerRequests: true,
+      ...(this.#settings.serverRequests === undefined
+        ? {}
+        : { serverRequests: this.#settings.serverRequests }),
+    });
     const live: Live = {
       transport,
       client,

@@ -8,7 +8,11 @@ import {
   type RuntimeAdapter,
   type RuntimeLoadOptions,
 } from '@dagstack/plugin-api';
-import { checkMcpPlugin, DEFAULT_MAX_MESSAGE_BYTES } from '@dagstack/plugin-mcp-wire';
+import {
+  checkMcpPlugin,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type ServerRequestHandlers,
+} from '@dagstack/plugin-mcp-wire';
 import { type HandleSettings, StdioPluginHandle } from './handle.js';
 
 /** Options of {@link createMcpStdioRuntime}. @since 0.1.0 */
@@ -41,6 +45,17 @@ export interface McpStdioRuntimeOptions {
   };
   /** Host variables passed to every child besides the minimal set (names only; values are read at spawn). */
   readonly inheritEnv?: readonly string[];
+  /**
+   * The host's answers to requests a plugin's server sends during a call
+   * made by the host itself (not through a gateway): `elicitation` (form
+   * mode; schema defaults are filled in on accept), `sampling`, `roots`.
+   * Each one given is declared in `initialize`; a request with no handler is
+   * refused at once (JSON-RPC -32601). During a gateway call the request
+   * goes to the gateway's client instead.
+   * @default none
+   * @since 0.2.0
+   */
+  readonly serverRequests?: ServerRequestHandlers;
 }
 
 /** One process of {@link McpStdioRuntime.processes}. @since 0.1.0 */
@@ -99,6 +114,7 @@ export function createMcpStdioRuntime(options: McpStdioRuntimeOptions = {}): Mcp
       killGraceMs: options.shutdown?.killGraceMs ?? 5000,
     },
     inheritEnv: options.inheritEnv ?? [],
+    serverRequests: options.serverRequests,
   };
   const handles = new Set<StdioPluginHandle>();
 
