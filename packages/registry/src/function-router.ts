@@ -161,6 +161,11 @@ export class FunctionRouter {
     }
   }
 
+  /** Whether any registered kind has a function-routed hook (read on every registry call). */
+  get active(): boolean {
+    return this.#routed.size !== 0;
+  }
+
   /**
    * Whether {@link call} handles `(kind, hook)`: the function-routed hook of
    * a kind, or its catalogue hook (whose answers are kept for routing).

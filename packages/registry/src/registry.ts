@@ -259,6 +259,8 @@ export class PluginRegistry {
   readonly #engine: DispatchEngine;
   /** Function-routed hooks (the tool kind's execute): see function-router.ts. */
   readonly #functions: FunctionRouter;
+  /** Whether any registered kind is function-routed: one field read on every call when none is. */
+  #routing = false;
   readonly #listeners = new Set<(change: StateChange) => void>();
   readonly #config: ConfigSource | undefined;
   readonly #discoveryFailures: DiscoveryFailure[] = [];
@@ -338,6 +340,7 @@ export class PluginRegistry {
     this.#kinds.set(spec.kind, spec);
     this.#engine.registerKind(spec);
     this.#functions.registerKind(spec);
+    this.#routing = this.#functions.active;
     for (const record of this.#records.values()) {
       if (record.manifest.kind === spec.kind && record.state === 'registered')
         this.#checkCompatibility(record);
@@ -1481,7 +1484,7 @@ export class PluginRegistry {
    * `ToolCallFailed` (the plugin answered `is_error: true`).
    */
   call(kind: string, hook: string, input: unknown, options?: DispatchOptions): Promise<unknown> {
-    if (this.#functions.routes(kind, hook)) {
+    if (this.#routing && this.#functions.routes(kind, hook)) {
       return this.#functions.call(kind, hook, input, options);
     }
     return this.#engine.call(kind, hook, input, options);
