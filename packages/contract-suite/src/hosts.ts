@@ -1,7 +1,8 @@
 /**
  * The out-of-process hosts: a forked child process (its own process group,
  * killed with everything it started when the request ends) and a worker
- * thread. Both run `host/child-host.mjs` and answer one request.
+ * thread. Both run `host/child-host.mjs` and answer one request, built from
+ * the target by `hostRequest`.
  */
 
 import { spawn } from 'node:child_process';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@dagstack/plugin-api';
 import type { ErrorInfo } from '../host/session.mjs';
+import type { Target } from './context.js';
 
 const HOST_FILE = fileURLToPath(new URL('../host/child-host.mjs', import.meta.url));
 
@@ -52,6 +54,26 @@ export interface HostOptions {
   readonly onProgress?: (progress: unknown) => void;
   /** Extra Node flags (`--expose-gc`). */
   readonly execArgv?: readonly string[];
+}
+
+/** The request a check sends a host for `target`: the entry point, the manifest and the samples. */
+export function hostRequest(target: Target, op: HostRequest['op']): HostRequest {
+  const entry = target.entry as { file: string; exportName: string | undefined };
+  return {
+    op,
+    file: entry.file,
+    exportName: entry.exportName,
+    manifest: { ...target.manifest },
+    samples: target.samples.map((s) => ({
+      hook: s.hook,
+      input: s.input,
+      ...(s.metadata === undefined ? {} : { metadata: s.metadata }),
+    })),
+    seed: target.seed,
+    now: target.now,
+    config: target.config,
+    pluginDir: target.pluginDir,
+  };
 }
 
 interface Message {
