@@ -1,4 +1,4 @@
+import { dagstackVitest } from '@dagstack/vitest-config';
 import { defineProject } from 'vitest/config';
-import { dagstackVitest } from '../scripts/vitest-shared.ts';
 
 export default defineProject(dagstackVitest(import.meta.url));

@@ -3,8 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { packedFiles, readPackageJson } from '@dagstack/test-support/published-package';
 import { describe, expect, it } from 'vitest';
-import { packedFiles, readPackageJson } from '../../../scripts/testing/published-package.js';
 import { PACKAGE_DIR, plugin, tempDir, writeTree } from './helpers.js';
 
 const BIN = join(PACKAGE_DIR, 'dist/bin.js');

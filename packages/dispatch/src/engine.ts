@@ -41,7 +41,7 @@ import {
   wrappedCaller,
   wrappedSingletonCaller,
 } from './hot-path.js';
-import { invokeCandidate } from './in-flight.js';
+import { invokeCandidate } from './invoke.js';
 import { EMPTY_METADATA, findJsonProblem, freezeMetadata } from './json.js';
 import {
   bandOf,

@@ -30,10 +30,12 @@ import { type CallAbortListeners, isStopChain, STOP_CHAIN } from '@dagstack/plug
 import type { SharedCallState } from './call-state.js';
 import { PluginCall, watchState } from './call-state.js';
 import type { CallOwner, OutcomeChecks } from './in-flight.js';
-import { invokeCandidate, TrackedCall } from './in-flight.js';
+import { TrackedCall } from './in-flight.js';
+import { invokeCandidate } from './invoke.js';
 import { EMPTY_METADATA } from './json.js';
 import type { HookPlan, HotCall } from './plan.js';
-import { isEmpty, isThenable, noResult, runAfter, runBefore, wrapError } from './plan.js';
+import { isEmpty, noResult, runAfter, runBefore, wrapError } from './plan.js';
+import { isThenable } from './thenable.js';
 import type { CollectEntry, DispatchCandidate } from './types.js';
 
 /** Reports a failed `broadcast_collect` plugin (the engine's `onPluginFailure`, guarded). */

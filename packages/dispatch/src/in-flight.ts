@@ -16,10 +16,8 @@ import type {
 } from '@dagstack/plugin-api';
 import { CallAbortListeners } from '@dagstack/plugin-api';
 import type { SharedCallState } from './call-state.js';
-import { PluginCall } from './call-state.js';
 import { EMPTY_METADATA } from './json.js';
-import { isThenable } from './plan.js';
-import type { DispatchCandidate } from './types.js';
+import { isThenable } from './thenable.js';
 
 // ---------------------------------------------------------------------------
 // The coarse clock of `startedAt`
@@ -405,26 +403,4 @@ export class TrackedCall implements HookCall, InFlightOperation, CallAbortListen
   toJSON(): { kind: string; name: string; hook: string; metadata: CallMetadata } {
     return { kind: this.kind, name: this.name, hook: this.hook, metadata: this.metadata };
   }
-}
-
-/**
- * Call `candidate` for `hook`: through a {@link TrackedCall} when the
- * candidate has an in-flight list, else with a plain {@link PluginCall}.
- * Returns what the handle returns (a value or a promise; a throw passes).
- */
-export function invokeCandidate(
-  candidate: DispatchCandidate,
-  state: SharedCallState | undefined,
-  kind: string,
-  hook: string,
-  input: unknown,
-): unknown {
-  const list = candidate.inFlight;
-  if (list === undefined) {
-    return candidate.handle.invoke(hook, input, new PluginCall(state, kind, candidate.name, hook));
-  }
-  return new TrackedCall(state, kind, candidate.name, hook, list, undefined).run(
-    candidate.handle,
-    input,
-  );
 }

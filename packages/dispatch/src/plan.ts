@@ -10,15 +10,6 @@ import type { Validator } from './validation.js';
  */
 export type HotCall = (input: unknown) => Promise<unknown>;
 
-/** A value that is not a native promise but has a `then` method (adopted like `await` would). */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
 /** What a call of one `(kind, hook)` needs, computed once. */
 export interface HookPlan {
   readonly kind: string;

@@ -1,13 +1,13 @@
 // The package as a consumer gets it: packed files, export targets, and the
 // built entry loaded by plain Node.
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
 import {
   exportTargets,
   packedFiles,
   readPackageJson,
   runNode,
-} from '../../../scripts/testing/published-package.js';
+} from '@dagstack/test-support/published-package';
+import { describe, expect, it } from 'vitest';
 
 const dir = fileURLToPath(new URL('..', import.meta.url));
 

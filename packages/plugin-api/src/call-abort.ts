@@ -1,14 +1,5 @@
+import type { CallAbortListener } from './call-abort-listener.js';
 import type { HookCall } from './hooks.js';
-
-/**
- * Told once when the call it watches aborts (timeout, the caller's
- * cancellation, a fail-fast failure, or the registry stopping the plugin).
- * @since 0.2.0
- */
-export interface CallAbortListener {
-  /** Called with the abort reason when the watched call aborts. */
-  callAborted(reason: unknown): void;
-}
 
 /**
  * The listeners of one abortable call state, for implementers of

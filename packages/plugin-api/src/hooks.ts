@@ -1,4 +1,4 @@
-import type { CallAbortListener } from './call-abort.js';
+import type { CallAbortListener } from './call-abort-listener.js';
 import type { DispatchClass } from './constants.js';
 import type { JsonObject, JsonValue } from './manifest.js';
 

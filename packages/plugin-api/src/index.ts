@@ -5,8 +5,9 @@
  * with `export type` for types.
  */
 
-export type { CallAbortListener, CallWatch } from './call-abort.js';
+export type { CallWatch } from './call-abort.js';
 export { CallAbortListeners, unwatchCall, watchCall } from './call-abort.js';
+export type { CallAbortListener } from './call-abort-listener.js';
 export type {
   DispatchClass,
   ExecutionModel,

@@ -8,11 +8,11 @@
 export type { ConfigSource } from './config.js';
 export { configFromObject, resolvePluginConfig } from './config.js';
 export { contentHash } from './content-hash.js';
+export { resolveEntryPoint } from './entry-point.js';
 export {
   createInProcessHandle,
   createInProcessRuntime,
   instantiateEntryPoint,
-  resolveEntryPoint,
 } from './in-process.js';
 export { createIsolatedHandle } from './isolated.js';
 export type { LogLevel, StderrLoggerOptions } from './logger.js';

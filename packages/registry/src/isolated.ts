@@ -14,7 +14,7 @@ import {
   PluginUnavailable,
   RUNTIME_IN_PROCESS,
 } from '@dagstack/plugin-api';
-import { resolveEntryPoint } from './in-process.js';
+import { resolveEntryPoint } from './entry-point.js';
 
 /**
  * The code that runs inside the worker thread or child process. It loads the

@@ -1,13 +1,21 @@
 // Shared vitest settings for every workspace package. Each package's
 // vitest.config.ts calls dagstackVitest(import.meta.url).
+//
+// Plain JavaScript (types in index.d.ts): vitest bundles a package's
+// vitest.config.ts but leaves bare imports such as this package to Node,
+// and Node 20 cannot load TypeScript.
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ViteUserConfig } from 'vitest/config';
 
 /** Resolve sibling workspace packages from their TypeScript sources. */
 const CONDITIONS = ['@dagstack/source', 'module', 'node', 'development|production'];
 
-export function dagstackVitest(configUrl: string): ViteUserConfig {
+/**
+ * The vitest settings of the package whose `vitest.config.ts` is at `configUrl`.
+ * @param {string} configUrl `import.meta.url` of the calling `vitest.config.ts`.
+ * @returns {import('vitest/config').ViteUserConfig}
+ */
+export function dagstackVitest(configUrl) {
   const root = dirname(fileURLToPath(configUrl));
   return {
     root,
