@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   AmbiguousPlugin,
   BroadcastErrors,
@@ -174,9 +174,10 @@ describe('error hierarchy', () => {
 
 describe('guards across duplicated copies of the package', () => {
   it('recognise errors made by another copy of the module', async () => {
-    // A query string makes the module loader evaluate a second, independent copy.
-    const specifier = '../src/errors.ts?copy=two';
-    const copy = (await import(/* @vite-ignore */ specifier)) as typeof import('../src/errors.js');
+    // Resetting the module registry makes the next import evaluate a second,
+    // independent copy of errors.ts and of every module under src/errors/.
+    vi.resetModules();
+    const copy = await import('../src/errors.js');
     expect(copy.ManifestInvalid).not.toBe(ManifestInvalid);
     const foreign = new copy.VersionIncompatible({
       axis: 'core',
