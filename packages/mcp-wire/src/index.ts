@@ -43,14 +43,11 @@ export type { RegistryServerOptions, ServedRegistry } from './registry-server.js
 export { createRegistryServer } from './registry-server.js';
 export type { PluginServer, PluginServerOptions, ServeTarget } from './server.js';
 export { createPluginServer, unservableHooks } from './server.js';
-export type {
-  ServerRequestContext,
-  ServerRequestHandlers,
-  SetupParams,
-  WireClientOptions,
-  WireSessionOptions,
-} from './session.js';
-export { createWireClient, openWireSession, setupParamsFrom, WireSession } from './session.js';
+export type { ServerRequestContext, ServerRequestHandlers } from './server-requests.js';
+export type { WireSessionOptions } from './session.js';
+export { openWireSession, WireSession } from './session.js';
+export type { SetupParams } from './setup-params.js';
+export { setupParamsFrom } from './setup-params.js';
 export type { WireHook } from './tool-names.js';
 export {
   functionOf,
@@ -61,3 +58,5 @@ export {
 } from './tool-names.js';
 export type { ToolResult } from './values.js';
 export { decodeInput, decodeOutput, encodeInput, encodeOutput } from './values.js';
+export type { WireClientOptions } from './wire-client.js';
+export { createWireClient } from './wire-client.js';
