@@ -5,7 +5,6 @@ import {
   type HealthStatus,
   HookCancelled,
   HookTimeout,
-  type InFlightOperation,
   isPluginError,
   type KindSpec,
   KindUnknown,
@@ -14,18 +13,14 @@ import {
   type ManifestProblem,
   MissingDependency,
   NOOP_LOGGER,
-  NOOP_TENANT,
   type PluginContext,
   type PluginFailure,
   type PluginHandle,
-  type PluginInfo,
   PluginLoadError,
   type PluginManifest,
   PluginRegistryError,
   type PluginState,
   PluginUnavailable,
-  type RegistryCallOptions,
-  type RegistryView,
   type Runtime,
   type RuntimeAdapter,
   RuntimeNotSupported,
@@ -52,28 +47,21 @@ import {
   type Middleware,
 } from '@dagstack/plugin-dispatch';
 import { checkCoreVersion, validateManifest } from '@dagstack/plugin-manifest';
-import { createResourceContainer, missingRequired } from '@dagstack/plugin-resources';
+import { missingRequired } from '@dagstack/plugin-resources';
+import { AuditLog } from './audit.js';
 import { type ConfigSource, configFromObject, resolvePluginConfig } from './config.js';
 import { contentHash } from './content-hash.js';
+import { PluginContexts } from './context.js';
 import { FunctionRouter } from './function-router.js';
+import { HealthMonitor } from './health.js';
 import { createInProcessHandle, createInProcessRuntime } from './in-process.js';
-import { bindLogger } from './logger.js';
 import { type PlanNode, planStartGroups } from './plan.js';
+import { keyOf, type PluginRecord } from './record.js';
+import { type StateChange, StateMachine } from './states.js';
+import { withTimeout } from './timeout.js';
 import { CORE_VERSION } from './version.js';
 
-/** A state change, as `registry.on('state', ...)` reports it. @since 0.1.0 */
-export interface StateChange {
-  /** The plugin's name. */
-  readonly name: string;
-  /** The plugin's kind. */
-  readonly kind: string;
-  /** The state before the change. */
-  readonly from: PluginState;
-  /** The state after the change. */
-  readonly to: PluginState;
-  /** The error that caused the change, when there is one. */
-  readonly error?: PluginRegistryError;
-}
+export type { StateChange } from './states.js';
 
 /** One row of {@link PluginRegistry.status} (the `/api/plugins` view). @since 0.1.0 */
 export interface PluginStatus {
@@ -165,54 +153,6 @@ export interface SetupReport {
   }[];
 }
 
-interface PluginRecord {
-  manifest: PluginManifest;
-  /** Made `unavailable` by its runtime's own report; a later report may revive it. */
-  runtimeDown?: boolean;
-  /** The last state its runtime reported while it was starting. */
-  startReport?:
-    | { state: RuntimeReportedState; reason: PluginRegistryError | undefined }
-    | undefined;
-  readonly key: string;
-  dir: string | undefined;
-  state: PluginState;
-  runtime: Runtime | undefined;
-  handle: PluginHandle | undefined;
-  attached: object | undefined;
-  error: PluginRegistryError | undefined;
-  untrusted: boolean;
-  contentHash: string | undefined;
-  warnings: ManifestProblem[];
-  readonly inFlight: InFlightCalls;
-  readonly configListeners: Set<(config: Readonly<Record<string, unknown>>) => void>;
-  config: Readonly<Record<string, unknown>>;
-  health: HealthStatus | undefined;
-  healthFailures: number;
-  healthTimer: ReturnType<typeof setInterval> | undefined;
-}
-
-const TRUSTED_ENV = 'DAGSTACK_PLUGIN_TRUSTED_PUBLISHERS';
-const keyOf = (kind: string, name: string): string => `${kind}/${name}`;
-
-/** Run `work` with a time limit; the promise it returns is abandoned on timeout. */
-async function withTimeout<T>(
-  work: () => Promise<T>,
-  ms: number,
-  onTimeout: () => PluginRegistryError,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      work(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(onTimeout()), ms);
-      }),
-    ]);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
-}
-
 function asRegistryError(
   error: unknown,
   record: PluginRecord | undefined,
@@ -261,15 +201,12 @@ export class PluginRegistry {
   readonly #functions: FunctionRouter;
   /** Whether any registered kind is function-routed: one field read on every call when none is. */
   #routing = false;
-  readonly #listeners = new Set<(change: StateChange) => void>();
+  readonly #states: StateMachine<PluginRecord>;
+  readonly #health: HealthMonitor<PluginRecord>;
+  readonly #contexts: PluginContexts;
   readonly #config: ConfigSource | undefined;
   readonly #discoveryFailures: DiscoveryFailure[] = [];
-  readonly #audit: {
-    plugin: string;
-    kind: string;
-    capabilities: readonly string[];
-    untrusted: boolean;
-  }[] = [];
+  readonly #audit: AuditLog;
   #startOrder: string[][] = [];
   #resources: Readonly<Record<string, unknown>>;
   #metadata: CallMetadata = Object.freeze({});
@@ -285,6 +222,34 @@ export class PluginRegistry {
     this.#coreVersion = options.coreVersion ?? CORE_VERSION;
     this.#resources = options.resources ?? {};
     this.#runtimes.set('in_process', createInProcessRuntime());
+    const registry = this;
+    this.#states = new StateMachine<PluginRecord>({
+      logger: this.#logger,
+      becomingReady: (record) => this.#functions.forget(record.handle),
+      batching: () => this.#batching,
+      refreshDispatch: () => this.#refreshDispatch(),
+    });
+    this.#health = new HealthMonitor<PluginRecord>({
+      get enabled() {
+        return registry.#options.healthChecks !== false;
+      },
+      get threshold() {
+        return registry.#options.healthFailureThreshold ?? 3;
+      },
+      setState: (record, to, error) => this.#setState(record, to, error),
+      poll: (record) => void this.checkHealth(record.manifest.name, record.manifest.kind),
+    });
+    this.#audit = new AuditLog(() => this.#options.env ?? process.env, this.#logger);
+    this.#contexts = new PluginContexts({
+      owner: this,
+      logger: this.#logger,
+      resources: () => this.#resources,
+      metadata: () => this.#metadata,
+      ordered: () => this.#ordered(),
+      get: (key) => this.#records.get(key),
+      byName: (name) => this.#byName.get(name),
+      call: (kind, hook, input, options) => this.call(kind, hook, input, options),
+    });
     for (const adapter of options.runtimes ?? []) this.#runtimes.set(adapter.runtime, adapter);
     this.#config =
       options.config === undefined
@@ -523,31 +488,7 @@ export class PluginRegistry {
 
   /** Supply chain (ADR-0001): publisher allow-list and capability audit. */
   #auditRecord(record: PluginRecord): void {
-    const allow = (this.#options.env ?? process.env)[TRUSTED_ENV];
-    const publisher = publisherOf(record.manifest);
-    if (allow !== undefined && allow.trim() !== '') {
-      const trusted = allow
-        .split(',')
-        .map((p) => p.trim())
-        .filter((p) => p !== '');
-      record.untrusted = publisher === undefined || !trusted.includes(publisher);
-      if (record.untrusted) {
-        this.#logger.warn('untrusted plugin: publisher not in the allow-list', {
-          plugin: record.manifest.name,
-          kind: record.manifest.kind,
-          publisher: publisher ?? '(none)',
-          env: TRUSTED_ENV,
-        });
-      }
-    }
-    const entry = {
-      plugin: record.manifest.name,
-      kind: record.manifest.kind,
-      capabilities: record.manifest.capabilities,
-      untrusted: record.untrusted,
-    };
-    this.#audit.push(entry);
-    this.#logger.info('plugin capabilities', { ...entry, capabilities: [...entry.capabilities] });
+    this.#audit.record(record);
   }
 
   /** ADR-0001 §Validation at registration, steps 2-5 (1 and 6 are manifest validation). */
@@ -1220,62 +1161,11 @@ export class PluginRegistry {
   // -------------------------------------------------------------------------
 
   #pluginLogger(record: PluginRecord): Logger {
-    const m = record.manifest;
-    return bindLogger(this.#logger, {
-      'plugin.name': m.name,
-      'plugin.kind': m.kind,
-      ...(m.version === undefined ? {} : { 'plugin.version': m.version }),
-    });
+    return this.#contexts.logger(record);
   }
 
   #context(record: PluginRecord): PluginContext {
-    const registry = this;
-    const m = record.manifest;
-    const resources = createResourceContainer(this.#resources, {
-      declared: m.resources,
-      plugin: m.name,
-    });
-    const get = (name: string): unknown => (resources.has(name) ? resources.get(name) : undefined);
-    return Object.freeze({
-      config: record.config,
-      logger: this.#pluginLogger(record),
-      registry: this.#view(),
-      metadata: this.#metadata,
-      resources,
-      progress: get('progress') as PluginContext['progress'],
-      checkpoint: get('checkpoint') as PluginContext['checkpoint'],
-      eventBus: get('event_bus') as PluginContext['eventBus'],
-      tenant: (get('tenant') as PluginContext['tenant'] | undefined) ?? NOOP_TENANT,
-      metrics: get('metrics') as PluginContext['metrics'],
-      tracer: get('tracer') as PluginContext['tracer'],
-      inFlight: (): readonly InFlightOperation[] => record.inFlight.toArray(),
-      onConfigChange(listener: (config: Readonly<Record<string, unknown>>) => void): () => void {
-        record.configListeners.add(listener);
-        return () => record.configListeners.delete(listener);
-      },
-      get [Symbol.toStringTag](): string {
-        return `PluginContext(${registry.constructor.name}:${m.kind}/${m.name})`;
-      },
-    }) as PluginContext;
-  }
-
-  #view(): RegistryView {
-    return {
-      list: (kind: string): readonly PluginInfo[] =>
-        this.#ordered()
-          .filter((r) => r.manifest.kind === kind)
-          .map((r) => ({ name: r.manifest.name, kind, state: r.state, manifest: r.manifest })),
-      get: (kind: string, name: string): PluginInfo | undefined => {
-        const r = this.#records.get(keyOf(kind, name));
-        return r === undefined ? undefined : { name, kind, state: r.state, manifest: r.manifest };
-      },
-      find: (name: string): readonly PluginInfo[] =>
-        (this.#byName.get(name) ?? [])
-          .map((r) => ({ name, kind: r.manifest.kind, state: r.state, manifest: r.manifest }))
-          .sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0)),
-      call: (kind: string, hook: string, input: unknown, options?: RegistryCallOptions) =>
-        this.call(kind, hook, input, options),
-    };
+    return this.#contexts.create(record);
   }
 
   #reloadConfig(): void {
@@ -1309,18 +1199,11 @@ export class PluginRegistry {
   }
 
   #startHealth(record: PluginRecord): void {
-    if (this.#options.healthChecks === false) return;
-    const ms = record.manifest.health_interval_sec * 1000;
-    record.healthTimer = setInterval(
-      () => void this.checkHealth(record.manifest.name, record.manifest.kind),
-      ms,
-    );
-    record.healthTimer.unref?.();
+    this.#health.start(record);
   }
 
   #stopHealth(record: PluginRecord): void {
-    if (record.healthTimer !== undefined) clearInterval(record.healthTimer);
-    record.healthTimer = undefined;
+    this.#health.stop(record);
   }
 
   /**
@@ -1331,47 +1214,7 @@ export class PluginRegistry {
    */
   async checkHealth(name: string, kind?: string): Promise<HealthStatus | undefined> {
     const record = this.#find(name, kind);
-    if (record.handle === undefined || (record.state !== 'ready' && record.state !== 'degraded'))
-      return undefined;
-    let status: HealthStatus;
-    try {
-      status = await withTimeout(
-        () => (record.handle as PluginHandle).health(),
-        Math.max(1000, record.manifest.health_interval_sec * 500),
-        () =>
-          new HookTimeout({
-            plugin: name,
-            hook: 'health',
-            timeoutMs: record.manifest.health_interval_sec * 500,
-          }),
-      );
-    } catch (error) {
-      status = {
-        status: 'failing',
-        message: error instanceof Error ? error.message : String(error),
-      };
-    }
-    record.health = status;
-    if (status.status === 'ok') {
-      record.healthFailures = 0;
-      if (record.state === 'degraded') this.#setState(record, 'ready');
-      return status;
-    }
-    record.healthFailures += 1;
-    const threshold = this.#options.healthFailureThreshold ?? 3;
-    const error = new PluginUnavailable({
-      plugin: name,
-      kind: record.manifest.kind,
-      state: record.state,
-      reason: `health check ${status.status}${status.message === undefined ? '' : `: ${status.message}`}`,
-    });
-    if (status.status === 'failing' && record.healthFailures >= threshold) {
-      this.#stopHealth(record);
-      this.#setState(record, 'unavailable', error);
-    } else if (record.state === 'ready') {
-      this.#setState(record, 'degraded', error);
-    }
-    return status;
+    return this.#health.check(record);
   }
 
   // -------------------------------------------------------------------------
@@ -1597,43 +1440,17 @@ export class PluginRegistry {
     /** Whether its publisher is missing from the trusted-publisher allow-list. */
     untrusted: boolean;
   }[] {
-    return [...this.#audit];
+    return this.#audit.entries();
   }
 
   /** Subscribe to state changes; returns an unsubscribe function. */
   on(event: 'state', listener: (change: StateChange) => void): () => void {
     if (event !== 'state') throw new PluginRegistryError(`unknown event "${String(event)}"`);
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#states.subscribe(listener);
   }
 
   #setState(record: PluginRecord, to: PluginState, error?: PluginRegistryError): void {
-    const from = record.state;
-    // Back to ready after a restart or a failure: its function list may have changed.
-    if (to === 'ready' && from !== 'ready') this.#functions.forget(record.handle);
-    record.state = to;
-    if (error !== undefined) record.error = error;
-    else if (to === 'ready' || to === 'registered') record.error = undefined;
-    if (from === to && error === undefined) return;
-    const change: StateChange = {
-      name: record.manifest.name,
-      kind: record.manifest.kind,
-      from,
-      to,
-      ...(error === undefined ? {} : { error }),
-    };
-    this.#logger.debug('plugin state', { plugin: change.name, kind: change.kind, from, to });
-    for (const listener of this.#listeners) {
-      try {
-        listener(change);
-      } catch (listenerError) {
-        this.#logger.error('state listener failed', {
-          error: listenerError instanceof Error ? listenerError.message : String(listenerError),
-        });
-      }
-    }
-    const callable = (state: PluginState): boolean => state === 'ready' || state === 'degraded';
-    if (!this.#batching && callable(from) !== callable(to)) this.#refreshDispatch();
+    this.#states.set(record, to, error);
   }
 
   /** Stop health polling and config subscriptions. Does not tear plugins down. */
@@ -1665,10 +1482,4 @@ function major(version: string): string {
 function dirnameOf(path: string): string {
   const index = path.lastIndexOf('/');
   return index <= 0 ? '/' : path.slice(0, index);
-}
-
-function publisherOf(manifest: PluginManifest): string | undefined {
-  const declared = manifest.metadata.publisher;
-  if (typeof declared === 'string') return declared;
-  return manifest.maintainer;
 }

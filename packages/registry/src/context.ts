@@ -1,0 +1,112 @@
+/**
+ * Plugin contexts: the `PluginContext` each plugin's `setup` receives, its
+ * bound logger, and the read-only `RegistryView` inside the context.
+ *
+ * Owns: building contexts, plugin loggers and views. Holds no state of its
+ * own. May not touch: record state, dispatch or registry fields; it reads
+ * records, resources and metadata through the host, and calls hooks only
+ * through the host's `call`.
+ */
+
+import {
+  type CallMetadata,
+  type InFlightOperation,
+  type Logger,
+  NOOP_TENANT,
+  type PluginContext,
+  type PluginInfo,
+  type RegistryCallOptions,
+  type RegistryView,
+} from '@dagstack/plugin-api';
+import { createResourceContainer } from '@dagstack/plugin-resources';
+import { bindLogger } from './logger.js';
+import { keyOf, type PluginRecord } from './record.js';
+
+/** What context building needs from its owner (read at each use). */
+export interface ContextHost {
+  /** The registry, for the context's `Symbol.toStringTag`. */
+  readonly owner: object;
+  readonly logger: Logger;
+  resources(): Readonly<Record<string, unknown>>;
+  metadata(): CallMetadata;
+  /** Every record, sorted by kind then name. */
+  ordered(): PluginRecord[];
+  /** The record with a `kind/name` key. */
+  get(key: string): PluginRecord | undefined;
+  /** The records with a plugin name. */
+  byName(name: string): readonly PluginRecord[] | undefined;
+  call(kind: string, hook: string, input: unknown, options?: RegistryCallOptions): Promise<unknown>;
+}
+
+/** Builds plugin contexts, plugin loggers and registry views. */
+export class PluginContexts {
+  readonly #host: ContextHost;
+
+  constructor(host: ContextHost) {
+    this.#host = host;
+  }
+
+  /** The registry logger bound to a plugin's name, kind and version. */
+  logger(record: PluginRecord): Logger {
+    const m = record.manifest;
+    return bindLogger(this.#host.logger, {
+      'plugin.name': m.name,
+      'plugin.kind': m.kind,
+      ...(m.version === undefined ? {} : { 'plugin.version': m.version }),
+    });
+  }
+
+  /** The frozen context a plugin's `setup` receives. */
+  create(record: PluginRecord): PluginContext {
+    const owner = this.#host.owner;
+    const m = record.manifest;
+    const resources = createResourceContainer(this.#host.resources(), {
+      declared: m.resources,
+      plugin: m.name,
+    });
+    const get = (name: string): unknown => (resources.has(name) ? resources.get(name) : undefined);
+    return Object.freeze({
+      config: record.config,
+      logger: this.logger(record),
+      registry: this.view(),
+      metadata: this.#host.metadata(),
+      resources,
+      progress: get('progress') as PluginContext['progress'],
+      checkpoint: get('checkpoint') as PluginContext['checkpoint'],
+      eventBus: get('event_bus') as PluginContext['eventBus'],
+      tenant: (get('tenant') as PluginContext['tenant'] | undefined) ?? NOOP_TENANT,
+      metrics: get('metrics') as PluginContext['metrics'],
+      tracer: get('tracer') as PluginContext['tracer'],
+      inFlight: (): readonly InFlightOperation[] => record.inFlight.toArray(),
+      onConfigChange(listener: (config: Readonly<Record<string, unknown>>) => void): () => void {
+        record.configListeners.add(listener);
+        return () => record.configListeners.delete(listener);
+      },
+      get [Symbol.toStringTag](): string {
+        return `PluginContext(${owner.constructor.name}:${m.kind}/${m.name})`;
+      },
+    }) as PluginContext;
+  }
+
+  /** The read-only registry view inside a context. */
+  view(): RegistryView {
+    const host = this.#host;
+    return {
+      list: (kind: string): readonly PluginInfo[] =>
+        host
+          .ordered()
+          .filter((r) => r.manifest.kind === kind)
+          .map((r) => ({ name: r.manifest.name, kind, state: r.state, manifest: r.manifest })),
+      get: (kind: string, name: string): PluginInfo | undefined => {
+        const r = host.get(keyOf(kind, name));
+        return r === undefined ? undefined : { name, kind, state: r.state, manifest: r.manifest };
+      },
+      find: (name: string): readonly PluginInfo[] =>
+        (host.byName(name) ?? [])
+          .map((r) => ({ name, kind: r.manifest.kind, state: r.state, manifest: r.manifest }))
+          .sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0)),
+      call: (kind: string, hook: string, input: unknown, options?: RegistryCallOptions) =>
+        host.call(kind, hook, input, options),
+    };
+  }
+}
