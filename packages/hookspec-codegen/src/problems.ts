@@ -1,4 +1,4 @@
-import { type PluginErrorOptions, PluginRegistryError } from '@dagstack/plugin-api';
+import { closestName, type PluginErrorOptions, PluginRegistryError } from '@dagstack/plugin-api';
 
 /**
  * One problem found in a hookspec or in a JSON Schema it references.
@@ -92,31 +92,5 @@ export function fromPointer(pointer: string): string[] {
 
 /** The closest of `candidates` to `word`, when it is close enough to be a typo. */
 export function suggest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of candidates) {
-    const d = distance(word, candidate);
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = candidate;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3))
-    ? best
-    : undefined;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0] ?? 0;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j] ?? 0;
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min(current + 1, (row[j - 1] ?? 0) + 1, previous + cost);
-      previous = current;
-    }
-  }
-  return row[b.length] ?? 0;
+  return closestName(word, candidates, Math.max(2, Math.floor(word.length / 3)));
 }

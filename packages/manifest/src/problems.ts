@@ -1,4 +1,4 @@
-import type { ManifestProblem } from '@dagstack/plugin-api';
+import { closestName, type ManifestProblem } from '@dagstack/plugin-api';
 
 /** Escape one JSON pointer segment (RFC 6901). */
 export function escapePointer(segment: string | number): string {
@@ -31,39 +31,10 @@ export class ProblemList {
   }
 }
 
-/** Damerau-free Levenshtein distance, for "did you mean" suggestions. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const saved = row[j] as number;
-      row[j] = Math.min(
-        (row[j] as number) + 1,
-        (row[j - 1] as number) + 1,
-        prev + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-      prev = saved;
-    }
-  }
-  return row[b.length] as number;
-}
-
 /** The closest candidate to `word`, if it is close enough to be a likely typo. */
 export function suggest(word: string, candidates: Iterable<string>): string | undefined {
   const normalised = word.toLowerCase().replace(/-/g, '_');
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of candidates) {
-    const d = distance(normalised, candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  const limit = Math.max(1, Math.floor(word.length / 4));
-  return bestDistance <= limit ? best : undefined;
+  return closestName(normalised, candidates, Math.max(1, Math.floor(word.length / 4)));
 }
 
 /** Describe a value for a message: its JSON text, shortened. */

@@ -8,6 +8,7 @@
 export type { CallWatch } from './call-abort.js';
 export { CallAbortListeners, unwatchCall, watchCall } from './call-abort.js';
 export type { CallAbortListener } from './call-abort-listener.js';
+export { closestName } from './closest-name.js';
 export type {
   DispatchClass,
   ExecutionModel,

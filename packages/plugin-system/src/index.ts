@@ -87,6 +87,7 @@ export {
   BroadcastErrors,
   CallAbortListeners,
   ConfigInvalid,
+  closestName,
   DEFAULT_ERROR_POLICY,
   DEFAULT_TOOL_NAME_TEMPLATE,
   DependencyCycle,

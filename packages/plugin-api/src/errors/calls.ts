@@ -9,6 +9,7 @@
  * {@link PluginInvocationError}). Imports only the base module.
  */
 
+import { closestName } from '../closest-name.js';
 import { describeCause, type PluginErrorOptions, PluginRegistryError } from './base.js';
 
 /**
@@ -232,40 +233,6 @@ export interface FunctionNotFoundOptions extends PluginErrorOptions {
   available: readonly string[];
 }
 
-/** The closest name in `names` to `wanted`, when one is close enough to be a likely typo. */
-function closestName(wanted: string, names: readonly string[]): string | undefined {
-  const distance = (a: string, b: string): number => {
-    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i += 1) {
-      let previous = row[0] as number;
-      row[0] = i;
-      for (let j = 1; j <= b.length; j += 1) {
-        const current = row[j] as number;
-        row[j] = Math.min(
-          (row[j] as number) + 1,
-          (row[j - 1] as number) + 1,
-          previous + (a[i - 1] === b[j - 1] ? 0 : 1),
-        );
-        previous = current;
-      }
-    }
-    return row[b.length] as number;
-  };
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  const lower = wanted.toLowerCase();
-  for (const name of names) {
-    const d = distance(lower, name.toLowerCase());
-    if (d < bestDistance) {
-      best = name;
-      bestDistance = d;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(wanted.length / 3))
-    ? best
-    : undefined;
-}
-
 /**
  * A function-routed call (the `tool` kind's `execute`) names a function that
  * no ready plugin of the kind lists in its catalogue (`get_schema`), or that
@@ -285,7 +252,13 @@ export class FunctionNotFound extends PluginRegistryError {
 
   constructor(options: FunctionNotFoundOptions) {
     const available = [...new Set(options.available)].sort();
-    const suggestion = closestName(options.function, available);
+    const lowered = available.map((name) => name.toLowerCase());
+    const near = closestName(
+      options.function.toLowerCase(),
+      lowered,
+      Math.max(2, Math.floor(options.function.length / 3)),
+    );
+    const suggestion = near === undefined ? undefined : available[lowered.indexOf(near)];
     const where =
       options.plugin === undefined ? `any ready "${options.kind}" plugin` : 'this plugin';
     const shown =
