@@ -159,28 +159,9 @@ describe('serve --stdio', () => {
 describe('serve --http', () => {
   it('serves the registry on 127.0.0.1 with a bearer token; calls go through the middleware', async () => {
     const secret = 'serve-test-token-41d9';
-    const child = spawn(
-      process.execPath,
-      [BIN, 'serve', tree(), '--http', '--token-env', 'SERVE_TOKEN', '--json'],
-      {
-        env: { ...process.env, SERVE_TOKEN: secret },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    children.push(child);
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
+    const { url, child, stderr } = await serveHttp(['--token-env', 'SERVE_TOKEN'], {
+      SERVE_TOKEN: secret,
     });
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-        if (out.includes('}')) resolve(out);
-      });
-      child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-    });
-    const { url } = JSON.parse(line) as { url: string };
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
 
     const client = new Client({ name: 'serve-http-test', version: '1.0.0' });
@@ -209,7 +190,7 @@ describe('serve --http', () => {
         }),
       ),
     ).rejects.toThrow();
-    expect(stderr).not.toContain(secret);
+    expect(stderr()).not.toContain(secret);
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
@@ -218,26 +199,6 @@ describe('serve --http', () => {
 });
 
 describe('serve --http and DNS rebinding', () => {
-  async function start(extra: string[]): Promise<{ url: string; child: ChildProcess }> {
-    const child = spawn(process.execPath, [BIN, 'serve', tree(), '--http', '--json', ...extra], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-        if (out.includes('}')) resolve(out);
-      });
-      child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-    });
-    return { url: (JSON.parse(line) as { url: string }).url, child };
-  }
-
   const initialize = JSON.stringify({
     jsonrpc: '2.0',
     id: 1,
@@ -283,7 +244,7 @@ describe('serve --http and DNS rebinding', () => {
   }
 
   it('refuses a forged Host or Origin with 403 and a JSON-RPC error; --allowed-host admits a name', async () => {
-    const { url } = await start([]);
+    const { url } = await serveHttp([]);
     const port = new URL(url).port;
     const forgedHost = await post(url, { host: `evil.example:${port}` });
     expect(forgedHost.status).toBe(403);
@@ -294,13 +255,38 @@ describe('serve --http and DNS rebinding', () => {
     expect(local.status).toBe(200);
     expect(local.body).toContain('"serverInfo"');
 
-    const admitted = await start(['--allowed-host', 'tools.internal']);
+    const admitted = await serveHttp(['--allowed-host', 'tools.internal']);
     const named = await post(admitted.url, {
       host: `tools.internal:${new URL(admitted.url).port}`,
     });
     expect(named.status).toBe(200);
   });
 });
+
+/** `serve <tree> --http --json` in a child process; resolves once it printed its URL. */
+async function serveHttp(
+  extra: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ url: string; child: ChildProcess; stderr: () => string }> {
+  const child = spawn(process.execPath, [BIN, 'serve', tree(), '--http', '--json', ...extra], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('}')) resolve(out);
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+  return { url: (JSON.parse(line) as { url: string }).url, child, stderr: () => stderr };
+}
 
 function prefixed(dir: string, files: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(files).map(([k, v]) => [`${dir}/${k}`, v]));
