@@ -1,6 +1,22 @@
-import { ConfigInvalid, type ManifestProblem, type PluginManifest } from '@dagstack/plugin-api';
+/**
+ * Per-plugin configuration: where it comes from (`ConfigSource`), its
+ * validation against the manifest's `config_schema`, and pushing changes to
+ * started plugins.
+ *
+ * Owns: the compiled config validators, and a record's `config` when a change
+ * is pushed. May not touch: states, handles or dispatch.
+ */
+
+import {
+  ConfigInvalid,
+  type Logger,
+  type ManifestProblem,
+  type PluginManifest,
+} from '@dagstack/plugin-api';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { deepFreeze } from './freeze.js';
+import type { PluginRecord } from './record.js';
 
 /**
  * Where per-plugin configuration comes from. The registry reads the section
@@ -94,10 +110,37 @@ export function resolvePluginConfig(
   return deepFreeze(value) as Readonly<Record<string, unknown>>;
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
+/**
+ * Give the started plugins among `records` their configuration as `source`
+ * has it now: a plugin whose section changed gets the new value and its
+ * `onConfigChange` listeners are called; a value that no longer validates is
+ * refused (logged to the plugin's logger) and the last valid one kept.
+ */
+export function pushConfigChanges(
+  records: Iterable<PluginRecord>,
+  source: ConfigSource | undefined,
+  loggerOf: (record: PluginRecord) => Logger,
+): void {
+  for (const record of records) {
+    if (record.state !== 'ready' && record.state !== 'degraded') continue;
+    try {
+      const next = resolvePluginConfig(record.manifest, source);
+      if (JSON.stringify(next) === JSON.stringify(record.config)) continue;
+      record.config = next;
+      for (const listener of record.configListeners) {
+        try {
+          listener(next);
+        } catch (error) {
+          loggerOf(record).error('onConfigChange listener failed', {
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }
+    } catch (error) {
+      // Keep the last valid configuration; say why the new one was refused.
+      loggerOf(record).error('new configuration refused', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
-  return value;
 }

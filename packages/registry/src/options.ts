@@ -1,0 +1,108 @@
+/**
+ * The registry's public option and report types: `PluginRegistryOptions`,
+ * `SetupOptions`, `SetupReport` and the `PluginStatus` row. A leaf module of
+ * types only (re-exported by index.ts).
+ */
+
+import type {
+  CallMetadata,
+  HealthStatus,
+  Logger,
+  ManifestProblem,
+  PluginRegistryError,
+  PluginState,
+  Runtime,
+  RuntimeAdapter,
+} from '@dagstack/plugin-api';
+import type { DispatchEngineOptions } from '@dagstack/plugin-dispatch';
+import type { ConfigSource } from './config.js';
+
+/** One row of {@link PluginRegistry.status} (the `/api/plugins` view). @since 0.1.0 */
+export interface PluginStatus {
+  /** The plugin's name. */
+  readonly name: string;
+  /** The plugin's kind. */
+  readonly kind: string;
+  /** The manifest `version`, when it declares one. */
+  readonly version: string | undefined;
+  /** The plugin's current lifecycle state. */
+  readonly state: PluginState;
+  /** The runtime chosen for this host, when one fits. */
+  readonly runtime: Runtime | undefined;
+  /**
+   * `DAGSTACK_PLUGIN_TRUSTED_PUBLISHERS` is set and the plugin's publisher is
+   * not in it. Always false when the variable is unset or empty.
+   */
+  readonly untrusted: boolean;
+  /** Where the manifest came from: its file path, `inline`, or `env:...`. */
+  readonly source: string;
+  /** The plugin folder; `undefined` for inline and environment manifests. */
+  readonly dir: string | undefined;
+  /** The manifest's `capabilities` tags. */
+  readonly capabilities: readonly string[];
+  /** The manifest's `depends_on`, each as `name` or `kind/name`. */
+  readonly dependsOn: readonly string[];
+  /** `sha256:<hex>` of the plugin folder's files, computed by `setupAll()`; `undefined` before, or without a folder. */
+  readonly contentHash: string | undefined;
+  /** The result of the last health check; `undefined` before the first one. */
+  readonly health: HealthStatus | undefined;
+  /** JSON form of the error that last made the plugin fail; cleared when it becomes ready again. */
+  readonly error: ReturnType<PluginRegistryError['toJSON']> | undefined;
+  /** Manifest warnings and discovery notes. */
+  readonly warnings: readonly ManifestProblem[];
+}
+
+/** Options of {@link PluginRegistry}. @since 0.1.0 */
+export interface PluginRegistryOptions {
+  /** The core version `core_version` is checked against. @default this package's version */
+  coreVersion?: string;
+  /** Runtime adapters this host may use. The in-process one is always present. */
+  runtimes?: readonly RuntimeAdapter[];
+  /** @default NOOP_LOGGER */
+  logger?: Logger;
+  /** Named resources the host provides (`clock`, `rng`, `blob_store`, ...). */
+  resources?: Readonly<Record<string, unknown>>;
+  /** Per-plugin configuration: sections `<kind>.<name>`. */
+  config?: ConfigSource | Readonly<Record<string, unknown>>;
+  /** Environment for `DAGSTACK_ACTIVE_<KIND>` and `DAGSTACK_PLUGIN_TRUSTED_PUBLISHERS`. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Validate hook inputs and outputs against the hookspec schemas. @default false */
+  validateCalls?: boolean;
+  /** JSON round-trip check between chain stages. @default false */
+  checkJsonBoundaries?: boolean;
+  /** Host routing policy for `singleton` hooks; see {@link DispatchEngineOptions.routingPolicy}. */
+  routingPolicy?: DispatchEngineOptions['routingPolicy'];
+  /** Host governance filter of each call's candidates; see {@link DispatchEngineOptions.governanceFilter}. */
+  governanceFilter?: DispatchEngineOptions['governanceFilter'];
+  /** Extracts the selector of a `capability` call from its input; see {@link DispatchEngineOptions.selectCapability}. */
+  selectCapability?: DispatchEngineOptions['selectCapability'];
+  /** Per-call limit when the caller gives none. */
+  defaultCallTimeoutMs?: number;
+  /** Make plugins of kinds without a registered hookspec `unavailable`. @default false */
+  strictKinds?: boolean;
+  /** Poll `health()` of ready plugins at their `health_interval_sec`. @default true */
+  healthChecks?: boolean;
+  /** Consecutive failed health checks that make a plugin `unavailable`. @default 3 */
+  healthFailureThreshold?: number;
+}
+
+/** Options of {@link PluginRegistry.setupAll}. @since 0.1.0 */
+export interface SetupOptions {
+  /** Metadata given to every `setup(ctx)` (ADR-0005 §1). */
+  metadata?: CallMetadata;
+  /** Extra resources for this start (merged over the registry's). */
+  resources?: Readonly<Record<string, unknown>>;
+}
+
+/** What {@link PluginRegistry.setupAll} did. @since 0.1.0 */
+export interface SetupReport {
+  /** Plugins started, in start order. */
+  readonly started: readonly string[];
+  /** Plugins that are unavailable, with the reason. */
+  readonly unavailable: readonly {
+    /** The plugin's name. */
+    readonly plugin: string;
+    /** Why it is unavailable. */
+    readonly error: PluginRegistryError;
+  }[];
+}
