@@ -1,0 +1,109 @@
+/**
+ * Checkpoint and progress plumbing of running units: which unit a progress
+ * report comes from (the unit whose call is on the async stack), the
+ * aggregate a report leaves in the unit's `progress`, the unit's checkpoint
+ * key, the notes an attempt starts with, and the checkpoint's removal once
+ * the unit succeeded (ADR-0003 §6).
+ *
+ * Owns: the async context of running calls; a record's `progress` field.
+ * May not touch: any other record field, the unit table (units are looked up
+ * through the function given to `sink`) or the running table; it never calls
+ * a plugin. The checkpoint store belongs to the host's plugin context: this
+ * module only reads and deletes the unit's key in it.
+ */
+
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type {
+  CheckpointStore,
+  JsonValue,
+  Logger,
+  ProgressEvent,
+  ProgressSink,
+} from '@dagstack/plugin-api';
+import { message, type UnitRecord } from './unit-record.js';
+
+/** Which unit a progress report belongs to, and what it adds to the unit's `progress`. */
+export class UnitProgress {
+  readonly #current = new AsyncLocalStorage<string>();
+
+  /** Run `fn` (a unit's call) so that reports made inside it are the unit's. */
+  run<T>(unitId: string, fn: () => T): T {
+    return this.#current.run(unitId, fn);
+  }
+
+  /**
+   * A progress sink: a report made while a unit runs is merged into the
+   * unit's `progress` (then `changed` is called), and every report is then
+   * forwarded to `forward`. `find` looks a unit up by id.
+   */
+  sink(
+    find: (unitId: string) => UnitRecord | undefined,
+    changed: () => void,
+    forward: ProgressSink | undefined,
+  ): ProgressSink {
+    return Object.freeze({
+      report: (event: ProgressEvent): void => {
+        const id = this.#current.getStore();
+        const unit = id === undefined ? undefined : find(id);
+        if (unit !== undefined && unit.state === 'running') {
+          const next: Record<string, JsonValue> = { ...(unit.progress ?? {}) };
+          if (typeof event.current === 'number' && Number.isFinite(event.current))
+            next.current = event.current;
+          if (typeof event.total === 'number' && Number.isFinite(event.total)) {
+            next.total = event.total;
+            if (event.total > 0 && typeof next.current === 'number')
+              next.percent = Math.round((next.current / event.total) * 1000) / 10;
+          }
+          if (typeof event.message === 'string') next.message = event.message;
+          unit.progress = next;
+          changed();
+        }
+        forward?.report(event);
+      },
+    });
+  }
+}
+
+/** Key of a unit's checkpoint: the same on every attempt, so a later attempt resumes. */
+export function checkpointKeyOf(unitId: string): string {
+  return `units/${unitId}`;
+}
+
+/** The checkpoint saved under `key`, or `undefined` when there is none or it cannot be read. */
+export function savedCheckpoint(
+  store: CheckpointStore,
+  key: string,
+): Promise<JsonValue | undefined> {
+  return store.load(key).catch(() => undefined);
+}
+
+/**
+ * Note in a unit's `progress`, as an attempt starts, its checkpoint key and
+ * whether the attempt resumes from a saved checkpoint (`undefined`: there is
+ * no checkpoint store, and no note).
+ */
+export function noteAttempt(unit: UnitRecord, key: string, resumed: boolean | undefined): void {
+  unit.progress = {
+    ...(unit.progress ?? {}),
+    checkpoint_key: key,
+    ...(resumed === undefined ? {} : { resumed_from_checkpoint: resumed }),
+  };
+}
+
+/**
+ * Delete the checkpoint of a unit that succeeded; a failure is logged (to
+ * the logger in effect then) and not thrown. `undefined` without a store.
+ */
+export function discardCheckpoint(
+  store: CheckpointStore | undefined,
+  unit: UnitRecord,
+  key: string,
+  logger: () => Logger,
+): Promise<void> | undefined {
+  return store?.delete(key).catch((error: unknown) => {
+    logger().warn('could not delete the checkpoint of a finished unit', {
+      unit_id: unit.unit_id,
+      error: message(error),
+    });
+  });
+}
