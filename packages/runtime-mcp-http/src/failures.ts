@@ -1,6 +1,6 @@
 import { PluginUnavailable } from '@dagstack/plugin-api';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { HttpExchangeError } from './http-fetch.js';
+import { HttpExchangeError } from './http-exchange.js';
 
 /**
  * What a failed exchange with the service means for the runtime.
