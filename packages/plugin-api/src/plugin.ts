@@ -176,6 +176,15 @@ export interface PluginHandle {
   invoke(hook: string, input: unknown, call: HookCall): Promise<unknown>;
   /** Escape hatch: the in-process object, the MCP client, ... */
   readonly instance?: unknown;
+  /**
+   * End the plugin's own thread or process now, without asking the plugin:
+   * the registry calls it when loading, setup or teardown failed or timed
+   * out (a plugin that spins or hangs), so that nothing it started keeps
+   * running. Idempotent; calls in flight reject with `PluginUnavailable`.
+   * Handles of plugins that run in the host's own thread have none.
+   * @since 0.2.0
+   */
+  terminate?(): Promise<void>;
 }
 
 /**

@@ -254,6 +254,7 @@ export {
 } from '@dagstack/plugin-manifest';
 export type {
   ConfigSource,
+  IsolatedHandleOptions,
   LogLevel,
   PlanNode,
   PluginRegistryOptions,

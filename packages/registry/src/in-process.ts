@@ -12,6 +12,7 @@ import {
   type RuntimeLoadOptions,
 } from '@dagstack/plugin-api';
 import { resolveEntryPoint } from './entry-point.js';
+import { withExitGuard } from './exit-guard.js';
 
 /** Method names that are lifecycle, not hooks. */
 const LIFECYCLE = new Set(['constructor', 'setup', 'teardown', 'health']);
@@ -145,11 +146,15 @@ export function createInProcessHandle(manifest: PluginManifest, instance: object
     instance,
     async setup(ctx: PluginContext): Promise<void> {
       if (typeof target.setup === 'function')
-        await (target.setup as AnyFunction).call(instance, ctx);
+        await withExitGuard(manifest, 'setup', () =>
+          (target.setup as AnyFunction).call(instance, ctx),
+        );
     },
     async teardown(): Promise<boolean> {
       if (typeof target.teardown !== 'function') return true;
-      const result = await (target.teardown as AnyFunction).call(instance);
+      const result = await withExitGuard(manifest, 'teardown', () =>
+        (target.teardown as AnyFunction).call(instance),
+      );
       return result !== false;
     },
     async health(): Promise<HealthStatus> {
@@ -247,6 +252,8 @@ export async function instantiateEntryPoint(
  * @since 0.1.0
  */
 export function createInProcessRuntime(): RuntimeAdapter {
+  /** Isolated plugins whose thread or process has not ended yet. */
+  const isolated = new Set<PluginHandle>();
   return {
     runtime: RUNTIME_IN_PROCESS,
     async load(manifest: PluginManifest, options: RuntimeLoadOptions): Promise<PluginHandle> {
@@ -256,9 +263,25 @@ export function createInProcessRuntime(): RuntimeAdapter {
         manifest.execution_model === 'process_cpu_bound'
       ) {
         const { createIsolatedHandle } = await import('./isolated.js');
-        return createIsolatedHandle(manifest, dir, options.logger);
+        let handle: PluginHandle | undefined;
+        let ended = false;
+        handle = await createIsolatedHandle(manifest, dir, options.logger, {
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+          onEnd: () => {
+            ended = true;
+            if (handle !== undefined) isolated.delete(handle);
+          },
+        });
+        if (!ended) isolated.add(handle);
+        return handle;
       }
       return createInProcessHandle(manifest, await instantiateEntryPoint(manifest, dir));
+    },
+    /** Ends every isolated plugin's thread or process that is still running. */
+    async close(): Promise<void> {
+      const left = [...isolated];
+      isolated.clear();
+      await Promise.all(left.map((handle) => handle.terminate?.()));
     },
   };
 }

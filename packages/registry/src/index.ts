@@ -14,6 +14,7 @@ export {
   createInProcessRuntime,
   instantiateEntryPoint,
 } from './in-process.js';
+export type { IsolatedHandleOptions } from './isolated.js';
 export { createIsolatedHandle } from './isolated.js';
 export type { LogLevel, StderrLoggerOptions } from './logger.js';
 export { bindLogger, createStderrLogger } from './logger.js';

@@ -121,6 +121,8 @@ interface Channel {
   send(message: object): void;
   onMessage(listener: (message: Record<string, unknown>) => void): void;
   onExit(listener: (reason: string) => void): void;
+  /** Keep the host's event loop alive (while requests wait for answers) or not. */
+  hold(on: boolean): void;
   kill(): Promise<void>;
 }
 
@@ -134,18 +136,24 @@ function workerChannel(): Channel {
       worker.on('error', (e) => f(`the worker thread crashed: ${e.message}`));
       worker.on('exit', (code) => f(`the worker thread exited (code ${code})`));
     },
+    hold: (on) => (on ? worker.ref() : worker.unref()),
     kill: async () => {
+      // Held open until the thread has ended, so a host awaiting this does not exit first.
+      worker.ref();
       await worker.terminate();
     },
   };
 }
 
-function processChannel(logger: Logger): Channel {
+function processChannel(logger: Logger, killGraceMs: number): Channel {
   // The child gets the plugin's code only: no shell, IPC for requests,
-  // stdout/stderr captured into the logger (never the host's stdout).
+  // stdout/stderr captured into the logger (never the host's stdout). It
+  // leads a process group of its own, so that ending it ends whatever it
+  // started too.
   const child: ChildProcess = spawn(process.execPath, ['-e', `${PROCESS_PRELUDE}\n${HOST_BODY}`], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'advanced',
+    detached: true,
   });
   child.unref();
   for (const [stream, level] of [
@@ -156,9 +164,21 @@ function processChannel(logger: Logger): Channel {
     stream?.on('data', (chunk: string) =>
       logger[level]('plugin process output', { output: chunk.trimEnd() }),
     );
+    // Output pipes alone never keep the host alive.
+    (stream as { unref?: () => void } | null)?.unref?.();
   }
   const channel = child as ChildProcess & { channel?: { unref(): void } };
   channel.channel?.unref();
+  const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
+  const signalGroup = (signal: NodeJS.Signals): void => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // The group is gone (ESRCH), or it never formed: signal the child alone.
+      if (!exited()) child.kill(signal);
+    }
+  };
   return {
     send: (m) => {
       child.send(m);
@@ -170,17 +190,75 @@ function processChannel(logger: Logger): Channel {
         f(`the plugin process exited (${signal ?? `code ${code}`})`),
       );
     },
+    hold: (on) => (on ? child.ref() : child.unref()),
     kill: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) {
+        if (exited()) {
+          // What the plugin started may outlive it: end the rest of its group.
+          signalGroup('SIGKILL');
           resolve();
           return;
         }
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+        // The child and the grace timer hold the host open until the child has ended.
+        child.ref();
+        const grace = setTimeout(() => signalGroup('SIGKILL'), killGraceMs);
+        child.once('exit', () => {
+          clearTimeout(grace);
+          signalGroup('SIGKILL');
+          resolve();
+        });
+        signalGroup('SIGTERM');
       }),
   };
+}
+
+/** Options of {@link createIsolatedHandle}. @since 0.2.0 */
+export interface IsolatedHandleOptions {
+  /** Aborting it while the plugin loads ends the thread or process at once. */
+  readonly signal?: AbortSignal;
+  /** Called once when the thread or process has ended, whatever the reason. */
+  readonly onEnd?: () => void;
+  /**
+   * Time between SIGTERM and SIGKILL when a child process is ended (its whole
+   * process group is signalled). @default 2000
+   */
+  readonly killGraceMs?: number;
+}
+
+interface Waiting {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  hook: string;
+}
+
+/**
+ * Requests waiting for an answer, by id. While there are any, the thread or
+ * process holds the host's event loop open: a host awaiting a long call has
+ * nothing else keeping it alive. Idle, it lets the host exit.
+ */
+class WaitingRequests extends Map<number, Waiting> {
+  readonly #channel: Channel;
+
+  constructor(channel: Channel) {
+    super();
+    this.#channel = channel;
+  }
+
+  override set(id: number, entry: Waiting): this {
+    if (this.size === 0) this.#channel.hold(true);
+    return super.set(id, entry);
+  }
+
+  override delete(id: number): boolean {
+    const deleted = super.delete(id);
+    if (deleted && this.size === 0) this.#channel.hold(false);
+    return deleted;
+  }
+
+  override clear(): void {
+    if (this.size > 0) this.#channel.hold(false);
+    super.clear();
+  }
 }
 
 /**
@@ -188,21 +266,24 @@ function processChannel(logger: Logger): Channel {
  * process (`process_cpu_bound`) and return a handle whose calls cross to it.
  * Inputs, outputs and config cross by structured clone; host resources do not
  * (the context inside has config, metadata and a logger). A crash rejects
- * every call in flight with {@link PluginUnavailable}.
+ * every call in flight with {@link PluginUnavailable}. `terminate()` ends the
+ * thread (`Worker.terminate`) or the process group (SIGTERM, SIGKILL after
+ * `killGraceMs`) whatever the plugin is doing; teardown ends it too.
  * @since 0.1.0
  */
 export async function createIsolatedHandle(
   manifest: PluginManifest,
   dir: string,
   logger: Logger,
+  options: IsolatedHandleOptions = {},
 ): Promise<PluginHandle> {
   const mode = manifest.execution_model as Mode;
   const { file, exportName } = await resolveEntryPoint(manifest, dir);
-  const channel = mode === 'thread_cpu_bound' ? workerChannel() : processChannel(logger);
-  const waiting = new Map<
-    number,
-    { resolve(v: unknown): void; reject(e: unknown): void; hook: string }
-  >();
+  const channel =
+    mode === 'thread_cpu_bound'
+      ? workerChannel()
+      : processChannel(logger, options.killGraceMs ?? 2000);
+  const waiting = new WaitingRequests(channel);
   let nextId = 0;
   let dead: string | undefined;
   const context = { plugin: manifest.name, kind: manifest.kind };
@@ -229,12 +310,29 @@ export async function createIsolatedHandle(
       );
     }
   });
-  channel.onExit((reason) => {
-    if (dead !== undefined) return;
-    dead = reason;
-    for (const [, entry] of waiting) entry.reject(new PluginUnavailable({ ...context, reason }));
+  /** No more requests; every one still waiting is rejected with the first reason. */
+  const end = (reason: string): void => {
+    dead ??= reason;
+    for (const [, entry] of waiting)
+      entry.reject(new PluginUnavailable({ ...context, reason: dead }));
     waiting.clear();
+  };
+  let ended = false;
+  channel.onExit((reason) => {
+    end(reason);
+    if (!ended) {
+      ended = true;
+      options.onEnd?.();
+    }
   });
+  const terminate = async (reason: string): Promise<void> => {
+    end(reason);
+    await channel.kill();
+  };
+  const onLoadAbort = (): void =>
+    void terminate('loading was aborted (the load timed out or the host gave up)');
+  if (options.signal?.aborted === true) onLoadAbort();
+  else options.signal?.addEventListener('abort', onLoadAbort, { once: true });
 
   const request = (
     op: string,
@@ -273,7 +371,7 @@ export async function createIsolatedHandle(
       exportName,
     })) as string[];
   } catch (error) {
-    await channel.kill();
+    await terminate('loading failed');
     throw new PluginLoadError(
       `loading in a ${mode === 'thread_cpu_bound' ? 'worker thread' : 'child process'} failed: ${error instanceof Error ? error.message : String(error)}`,
       {
@@ -282,6 +380,8 @@ export async function createIsolatedHandle(
         cause: error,
       },
     );
+  } finally {
+    options.signal?.removeEventListener('abort', onLoadAbort);
   }
 
   return {
@@ -295,9 +395,11 @@ export async function createIsolatedHandle(
       try {
         return (await request('teardown', 'teardown')) as boolean;
       } finally {
-        dead ??= 'torn down';
-        await channel.kill();
+        await terminate('torn down');
       }
+    },
+    terminate(): Promise<void> {
+      return terminate('terminated by the host');
     },
     async health(): Promise<HealthStatus> {
       return (await request('health', 'health')) as HealthStatus;

@@ -2,7 +2,8 @@
  * One plugin's own lifecycle steps, each within its time limit: load (the
  * required resources, its configuration, a handle from its runtime adapter
  * or the attached object, with runtime fallback), setup (with its context),
- * and teardown (in-flight calls drained, then cancelled).
+ * and teardown (in-flight calls drained, then cancelled). A plugin whose load,
+ * setup or teardown failed or timed out is ended (`PluginHandle.terminate`).
  *
  * Owns: a record's `handle`, `config` and `runtime` (on fallback) while it
  * loads, and the failure of a step (logged, the plugin made `unavailable`,
@@ -105,29 +106,41 @@ export class PluginLoader {
     const failures: { runtime: Runtime; error: unknown }[] = [];
     for (const [i, runtime] of order.entries()) {
       const adapter = host.compatibility.adapter(runtime) as RuntimeAdapter;
+      // Aborted when the load times out: the runtime ends what it started.
+      const abort = new AbortController();
+      let loading: Promise<PluginHandle> | undefined;
       try {
         const handle = await withTimeout(
-          () =>
-            adapter.load(m, {
+          () => {
+            loading = adapter.load(m, {
               ...(record.dir === undefined ? {} : { dir: record.dir }),
               ...(spec === undefined ? {} : { kindSpec: spec }),
               logger: host.contexts.logger(record),
+              signal: abort.signal,
               onStateChange: (state, reason) => host.report(record, state, reason),
               onCatalogueChange: () => host.catalogueChanged(record),
-            }),
+            });
+            return loading;
+          },
           limitMs,
-          () =>
-            new HookTimeout({
+          () => {
+            const timeout = new HookTimeout({
               plugin: m.name,
               kind: m.kind,
               path: m.source,
               hook: 'load',
               timeoutMs: limitMs,
-            }),
+            });
+            abort.abort(timeout);
+            return timeout;
+          },
         );
         record.runtime = runtime;
         return handle;
       } catch (error) {
+        // A load that finishes after its time is up is ended at once.
+        if (error instanceof HookTimeout)
+          loading?.then((late) => this.#terminate(record, late), noop);
         failures.push({ runtime, error });
         const next = order[i + 1];
         if (next !== undefined) {
@@ -183,6 +196,8 @@ export class PluginLoader {
       setUp(record);
       return true;
     } catch (error) {
+      // A plugin that failed or hung in setup does not keep running.
+      await this.#terminate(record, record.handle);
       return this.#fail(record, error, 'setup');
     }
   }
@@ -229,6 +244,8 @@ export class PluginLoader {
       return undefined;
     } catch (error) {
       const reason = asRegistryError(error, record, 'teardown');
+      // Leaked or failed, its thread or process is ended before the state says so.
+      await this.#terminate(record, record.handle);
       this.#host.setState(record, error instanceof HookTimeout ? 'leaked' : 'stopped', reason);
       this.#host.logger.error('plugin teardown failed', {
         plugin: m.name,
@@ -238,6 +255,20 @@ export class PluginLoader {
       return reason;
     } finally {
       record.configListeners.clear();
+    }
+  }
+
+  /** End a handle's own thread or process, when it has one; a failure to do so is logged. */
+  async #terminate(record: PluginRecord, handle: PluginHandle | undefined): Promise<void> {
+    if (handle?.terminate === undefined) return;
+    try {
+      await handle.terminate();
+    } catch (error) {
+      this.#host.logger.error('ending the plugin failed', {
+        plugin: record.manifest.name,
+        kind: record.manifest.kind,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 
@@ -252,6 +283,8 @@ export class PluginLoader {
     return false;
   }
 }
+
+const noop = (): void => {};
 
 /** A plugin's startup limit: `mcp_stdio.startup_timeout_sec` when set, else `startup_timeout_sec`. */
 function startLimitMs(record: PluginRecord): number {

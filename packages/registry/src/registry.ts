@@ -212,7 +212,7 @@ export class PluginRegistry {
   /**
    * Register a manifest (any form {@link validateManifest} accepts, or an
    * already canonical one). Throws {@link ManifestInvalid} when it does not
-   * validate and {@link AmbiguousPlugin} when `(kind, name)` is taken. An
+   * validate and `AmbiguousPlugin` when `(kind, name)` is taken. An
    * incompatible plugin is registered as `unavailable` with its reason.
    */
   registerManifest(
@@ -360,7 +360,7 @@ export class PluginRegistry {
    * that cannot start, or whose dependency cannot, becomes `unavailable`; the
    * others start anyway. Of a `singleton_per_runtime` kind only the plugin
    * `DAGSTACK_ACTIVE_<KIND>` names starts. Throws `DependencyCycle` or
-   * {@link AmbiguousPlugin} (a singleton tie, two fallbacks, several
+   * `AmbiguousPlugin` (a singleton tie, two fallbacks, several
    * one-per-runtime candidates) before anything starts.
    */
   setupAll(options: SetupOptions = {}): Promise<SetupReport> {
@@ -372,7 +372,7 @@ export class PluginRegistry {
    * each within its `teardown_timeout_sec` (in-flight calls are waited for,
    * then cancelled). A timeout marks the plugin `leaked` and the next one
    * continues; `teardown()` returning false marks it `requires_restart`.
-   * Throws {@link TeardownErrors} after all were tried if any failed.
+   * Throws `TeardownErrors` after all were tried if any failed.
    */
   teardownAll(): Promise<void> {
     return this.#lifecycle.stopAll();
