@@ -1,6 +1,8 @@
 import type { DispatchClass, ErrorPolicy, HookSpec, KindSpec } from '@dagstack/plugin-api';
 import { DispatchMismatch, KindUnknown, PluginRegistryError } from '@dagstack/plugin-api';
 import { callWithPolicy, DispatchEngine } from './engine.js';
+import { DispatchRouteConflict } from './errors.js';
+import { type DispatchRoute, isCopyOfLinked, routeOf } from './route.js';
 import type {
   BestEffortResult,
   CollectEntry,
@@ -13,6 +15,14 @@ import type {
 /**
  * Options of the spec-named dispatcher classes: the engine options, plus an
  * optional hookspec and middleware.
+ *
+ * Only `spec` and `logger` apply to plugins that come from a registry
+ * (`registry.getLoadedPlugins()`): those are called through the registry,
+ * with the registry's settings. A dispatcher built with any of the others
+ * (`middleware`, `governanceFilter`, `routingPolicy`, `selectCapability`,
+ * `validate: true`, `checkJsonBoundaries: true`, `defaultTimeoutMs`, `env`,
+ * `onPluginFailure`) refuses registry plugins with
+ * {@link DispatchRouteConflict} (`own_policies`) instead of dropping them.
  * @since 0.1.0
  */
 export interface DispatcherOptions extends DispatchEngineOptions {
@@ -23,7 +33,7 @@ export interface DispatcherOptions extends DispatchEngineOptions {
    * dispatched with the dispatcher's class.
    */
   readonly spec?: KindSpec;
-  /** Middleware wrapped around every dispatch (ADR-0005 §2). */
+  /** Middleware wrapped around every dispatch of hand-built candidates (ADR-0005 §2). */
   readonly middleware?: readonly Middleware[];
 }
 
@@ -33,12 +43,45 @@ function sameList(a: readonly DispatchCandidate[], b: readonly DispatchCandidate
   return true;
 }
 
+/** The options a registry's path cannot honour, by name (see {@link DispatcherOptions}). */
+function ownPolicies(options: DispatcherOptions): string[] {
+  const set: string[] = [];
+  if (options.middleware !== undefined && options.middleware.length > 0) set.push('middleware');
+  if (options.governanceFilter !== undefined) set.push('governanceFilter');
+  if (options.routingPolicy !== undefined) set.push('routingPolicy');
+  if (options.selectCapability !== undefined) set.push('selectCapability');
+  if (options.validate === true) set.push('validate');
+  if (options.checkJsonBoundaries === true) set.push('checkJsonBoundaries');
+  if (options.defaultTimeoutMs !== undefined) set.push('defaultTimeoutMs');
+  if (options.env !== undefined) set.push('env');
+  if (options.onPluginFailure !== undefined) set.push('onPluginFailure');
+  return set;
+}
+
 /**
- * Common part of the five spec-named dispatchers: each owns a
- * {@link DispatchEngine} for its kind and feeds it the plugins it is given,
- * so the semantics are exactly those of `DispatchEngine.call`. The sorted
- * candidates and capability index are reused while the list of plugins of
- * the kind stays the same (compared element by element).
+ * Common part of the five spec-named dispatchers. Where the plugins handed
+ * to `dispatch` come from decides the path:
+ *
+ * - **From a registry** (`registry.getLoadedPlugins()`: each candidate
+ *   carries a hidden link to its registry's call path): the call goes
+ *   through that registry exactly as `registry.call(kind, hook, ...)` does —
+ *   its middleware, routing policy, governance filter, validation, timeouts
+ *   and degraded marking apply, and the registry's current plugins of the
+ *   kind are the ones called. The dispatcher keeps only its class (a hook
+ *   the registry's hookspec gives another class is `DispatchMismatch`; a kind
+ *   the registry has no hookspec for is `KindUnknown`) and its result shape.
+ *   The list must hold every plugin of the kind the registry can call; a
+ *   narrowed list, plugins of several registries, registry plugins mixed
+ *   with hand-built candidates, copies of registry candidates, or a
+ *   dispatcher built with its own policies are refused with
+ *   {@link DispatchRouteConflict} before anything is called.
+ * - **Hand-built candidates** (no registry): this dispatcher's own
+ *   {@link DispatchEngine} calls them directly, with **only** what its
+ *   {@link DispatcherOptions} give. No registry middleware, routing policy,
+ *   governance filter, validation or degraded marking applies there: that is
+ *   for tests and hosts without a registry. The sorted candidates and
+ *   capability index are reused while the list of plugins of the kind stays
+ *   the same (compared element by element).
  * @since 0.1.0
  */
 export abstract class Dispatcher {
@@ -46,11 +89,14 @@ export abstract class Dispatcher {
   readonly kind: string;
   /** The dispatch class this dispatcher applies. */
   readonly dispatchClass: DispatchClass;
-  /** The engine doing the work (for `settled()` and inspection). */
+  /** The engine calling hand-built candidates (for `settled()` and inspection). */
   protected readonly engine: DispatchEngine;
   readonly #spec: KindSpec | undefined;
+  readonly #ownPolicies: readonly string[];
   readonly #hooks = new Map<string, HookSpec>();
   #candidates: readonly DispatchCandidate[] = [];
+  /** The registry paths this dispatcher has called through (for `settled()`). */
+  readonly #routes = new Set<DispatchRoute>();
 
   protected constructor(
     kind: string,
@@ -61,6 +107,7 @@ export abstract class Dispatcher {
     this.dispatchClass = dispatchClass;
     this.engine = new DispatchEngine(options);
     this.#spec = options.spec;
+    this.#ownPolicies = Object.freeze(ownPolicies(options));
     if (options.spec !== undefined) {
       if (options.spec.kind !== kind) {
         throw new PluginRegistryError(
@@ -74,7 +121,7 @@ export abstract class Dispatcher {
     this.engine.setCandidates(kind, []);
   }
 
-  /** Check the hook, sync the candidates, and call through the engine. */
+  /** Check the hook and the plugins, then call through the registry's path or the own engine. */
   protected run(
     plugins: readonly DispatchCandidate[],
     hook: string,
@@ -82,10 +129,24 @@ export abstract class Dispatcher {
     options: DispatchOptions | undefined,
     policy: ErrorPolicy | undefined,
   ): Promise<unknown> {
+    let route: DispatchRoute | undefined;
     try {
-      this.#prepare(plugins, hook);
+      this.#checkHook(hook);
+      route = this.#routeFor(plugins, hook);
+      if (route === undefined) this.#prepare(plugins, hook);
     } catch (error) {
       return Promise.reject(error);
+    }
+    if (route !== undefined) {
+      this.#routes.add(route);
+      return route.call({
+        dispatchClass: this.dispatchClass,
+        kind: this.kind,
+        hook,
+        input,
+        options: options ?? {},
+        policy,
+      });
     }
     return callWithPolicy(
       this.engine,
@@ -98,25 +159,97 @@ export abstract class Dispatcher {
     );
   }
 
+  /** Resolves once the `broadcast_notify` handlers of every path this dispatcher used have finished. */
+  protected settledAll(): Promise<void> {
+    return Promise.all([this.engine.settled(), ...[...this.#routes].map((r) => r.settled())]).then(
+      () => undefined,
+    );
+  }
+
+  /** `broadcast_notify` handlers running on every path this dispatcher used. */
+  protected inFlightAll(): number {
+    let n = this.engine.inFlightNotifications();
+    for (const route of this.#routes) n += route.inFlightNotifications();
+    return n;
+  }
+
+  /** With a hookspec: the hook must be declared, with this dispatcher's class. */
+  #checkHook(hook: string): void {
+    if (this.#spec === undefined) return;
+    const declared = this.#spec.hooks.find((h) => h.name === hook);
+    if (declared === undefined) {
+      throw new KindUnknown(`the kind has no hook "${hook}"`, {
+        kind: this.kind,
+        hook,
+        hint: `its hooks are: ${this.#spec.hooks.map((h) => h.name).join(', ') || 'none'}`,
+      });
+    }
+    if (declared.dispatch !== this.dispatchClass) {
+      throw new DispatchMismatch({
+        kind: this.kind,
+        hook,
+        expected: declared.dispatch,
+        actual: this.dispatchClass,
+      });
+    }
+  }
+
+  /**
+   * The registry path the plugins were handed with, or `undefined` for
+   * hand-built candidates. Throws {@link DispatchRouteConflict} for a list
+   * that cannot be called without skipping a registry's path.
+   */
+  #routeFor(plugins: readonly DispatchCandidate[], hook: string): DispatchRoute | undefined {
+    let route: DispatchRoute | undefined;
+    let several: Set<DispatchRoute> | undefined;
+    const unlinked: string[] = [];
+    const copies: string[] = [];
+    for (const plugin of plugins) {
+      const linked = routeOf(plugin);
+      if (linked === undefined) {
+        if (plugin.kind !== this.kind) continue;
+        unlinked.push(plugin.name);
+        if (isCopyOfLinked(plugin)) copies.push(plugin.name);
+      } else if (route === undefined) {
+        route = linked;
+      } else if (linked !== route) {
+        several ??= new Set([route]);
+        several.add(linked);
+      }
+    }
+    const conflict = (
+      reason: DispatchRouteConflict['reason'],
+      names: readonly string[],
+    ): DispatchRouteConflict =>
+      new DispatchRouteConflict({
+        kind: this.kind,
+        hook,
+        dispatcher: this.constructor.name,
+        reason,
+        names,
+        ...(names.length === 1 && reason !== 'own_policies' && reason !== 'several_hosts'
+          ? { plugin: names[0] as string }
+          : {}),
+      });
+    if (copies.length > 0) throw conflict('copied_candidate', copies);
+    if (route === undefined) return undefined;
+    if (several !== undefined)
+      throw conflict(
+        'several_hosts',
+        [...several].map((r) => r.owner),
+      );
+    if (unlinked.length > 0) throw conflict('mixed_list', unlinked);
+    if (this.#ownPolicies.length > 0) throw conflict('own_policies', this.#ownPolicies);
+    const given = new Set<string>();
+    for (const plugin of plugins) if (plugin.kind === this.kind) given.add(plugin.name);
+    const left = route.callable(this.kind).filter((name) => !given.has(name));
+    if (left.length > 0) throw conflict('partial_list', left);
+    return route;
+  }
+
+  /** Hand-built candidates: register the hook with this dispatcher's class and sync the candidates. */
   #prepare(plugins: readonly DispatchCandidate[], hook: string): void {
-    if (this.#spec !== undefined) {
-      const declared = this.#spec.hooks.find((h) => h.name === hook);
-      if (declared === undefined) {
-        throw new KindUnknown(`the kind has no hook "${hook}"`, {
-          kind: this.kind,
-          hook,
-          hint: `its hooks are: ${this.#spec.hooks.map((h) => h.name).join(', ') || 'none'}`,
-        });
-      }
-      if (declared.dispatch !== this.dispatchClass) {
-        throw new DispatchMismatch({
-          kind: this.kind,
-          hook,
-          expected: declared.dispatch,
-          actual: this.dispatchClass,
-        });
-      }
-    } else if (!this.#hooks.has(hook)) {
+    if (this.#spec === undefined && !this.#hooks.has(hook)) {
       this.#hooks.set(hook, { name: hook, dispatch: this.dispatchClass, mcp_exposed: true });
       this.engine.registerKind({
         kind: this.kind,
@@ -136,6 +269,14 @@ export abstract class Dispatcher {
  * `singleton` under its spec name: one plugin answers (routing policy, else
  * `DAGSTACK_ACTIVE_<KIND>`, else the first non-empty result in dispatch
  * order). Resolves to that plugin's result.
+ *
+ * **Registry plugins go through the registry.** Handed
+ * `registry.getLoadedPlugins()`, the call is the registry's own
+ * (`registry.call`): middleware, routing policy, governance filter,
+ * validation and degraded marking apply. **Hand-built candidates skip all
+ * of that**: this dispatcher calls them directly with only its own
+ * {@link DispatcherOptions}. See {@link Dispatcher} for the rules and
+ * {@link DispatchRouteConflict} for the lists it refuses.
  *
  * ```ts
  * const payment = new SingletonDispatcher<ChargeInput, ChargeOutput>('payment_provider');
@@ -163,6 +304,14 @@ export class SingletonDispatcher<TInput = unknown, TOutput = unknown> extends Di
  * `broadcast_collect` under its spec name: every plugin of the kind in
  * parallel, results in dispatch order (tryfirst, normal, trylast; priority
  * descending; ties by name).
+ *
+ * **Registry plugins go through the registry.** Handed
+ * `registry.getLoadedPlugins()`, the call is the registry's own
+ * (`registry.call`): middleware, routing policy, governance filter,
+ * validation and degraded marking apply. **Hand-built candidates skip all
+ * of that**: this dispatcher calls them directly with only its own
+ * {@link DispatcherOptions}. See {@link Dispatcher} for the rules and
+ * {@link DispatchRouteConflict} for the lists it refuses.
  * @since 0.1.0
  */
 export class BroadcastCollectDispatcher<TInput = unknown, TOutput = unknown> extends Dispatcher {
@@ -214,6 +363,14 @@ export class BroadcastCollectDispatcher<TInput = unknown, TOutput = unknown> ext
  * `broadcast_notify` under its spec name: fire-and-forget. `dispatch`
  * resolves as soon as the handlers are started; their failures are logged
  * (with the plugin name) and never reach the caller.
+ *
+ * **Registry plugins go through the registry.** Handed
+ * `registry.getLoadedPlugins()`, the call is the registry's own
+ * (`registry.call`): middleware, routing policy, governance filter,
+ * validation and degraded marking apply. **Hand-built candidates skip all
+ * of that**: this dispatcher calls them directly with only its own
+ * {@link DispatcherOptions}. See {@link Dispatcher} for the rules and
+ * {@link DispatchRouteConflict} for the lists it refuses.
  * @since 0.1.0
  */
 export class BroadcastNotifyDispatcher<TInput = unknown> extends Dispatcher {
@@ -231,14 +388,21 @@ export class BroadcastNotifyDispatcher<TInput = unknown> extends Dispatcher {
     await this.run(plugins, hook, input, options, undefined);
   }
 
-  /** Resolves once the handlers started by this dispatcher have finished. */
+  /**
+   * Resolves once the handlers started by this dispatcher have finished. For
+   * registry plugins it waits for the registry's notifications (all of them,
+   * not only those this dispatcher started), like `registry.settled()`.
+   */
   settled(): Promise<void> {
-    return this.engine.settled();
+    return this.settledAll();
   }
 
-  /** How many handlers are still running. */
+  /**
+   * How many handlers are still running: those of hand-built candidates, plus
+   * every notification of the registries this dispatcher has called through.
+   */
   inFlightNotifications(): number {
-    return this.engine.inFlightNotifications();
+    return this.inFlightAll();
   }
 }
 
@@ -247,6 +411,14 @@ export class BroadcastNotifyDispatcher<TInput = unknown> extends Dispatcher {
  * previous one's output. A plugin returning `STOP_CHAIN` ends the chain with
  * the input it received; `stopChain(value)` ends it with `value`; `undefined`
  * passes its input on unchanged; a throw aborts the chain.
+ *
+ * **Registry plugins go through the registry.** Handed
+ * `registry.getLoadedPlugins()`, the call is the registry's own
+ * (`registry.call`): middleware, routing policy, governance filter,
+ * validation and degraded marking apply. **Hand-built candidates skip all
+ * of that**: this dispatcher calls them directly with only its own
+ * {@link DispatcherOptions}. See {@link Dispatcher} for the rules and
+ * {@link DispatchRouteConflict} for the lists it refuses.
  * @since 0.1.0
  */
 export class ChainDispatcher<TValue = unknown> extends Dispatcher {
@@ -272,6 +444,14 @@ export class ChainDispatcher<TValue = unknown> extends Dispatcher {
  * and `capabilities`). Specific matches first, then plugins declaring no
  * capability ("match anything"), then the fallback; none →
  * `NoCapabilityMatch`. Resolves to the chosen plugin's result.
+ *
+ * **Registry plugins go through the registry.** Handed
+ * `registry.getLoadedPlugins()`, the call is the registry's own
+ * (`registry.call`): middleware, routing policy, governance filter,
+ * validation and degraded marking apply. **Hand-built candidates skip all
+ * of that**: this dispatcher calls them directly with only its own
+ * {@link DispatcherOptions}. See {@link Dispatcher} for the rules and
+ * {@link DispatchRouteConflict} for the lists it refuses.
  * @since 0.1.0
  */
 export class CapabilityDispatcher<TInput = unknown, TOutput = unknown> extends Dispatcher {

@@ -24,12 +24,23 @@ export {
   SingletonDispatcher,
 } from './dispatchers.js';
 export { DispatchEngine } from './engine.js';
-export type { HookValidationErrorOptions } from './errors.js';
-export { HookValidationError, isHookValidationError } from './errors.js';
+export type {
+  DispatchRouteConflictOptions,
+  DispatchRouteConflictReason,
+  HookValidationErrorOptions,
+} from './errors.js';
+export {
+  DispatchRouteConflict,
+  HookValidationError,
+  isDispatchRouteConflict,
+  isHookValidationError,
+} from './errors.js';
 export { InFlightCalls } from './in-flight.js';
 export type { JsonProblem } from './json.js';
 export { findJsonProblem } from './json.js';
 export { compareCandidates, sortCandidates } from './order.js';
+export type { DispatchRoute, DispatchRouteOptions, RouteCall } from './route.js';
+export { createDispatchRoute, linkCandidate } from './route.js';
 export type {
   BestEffortResult,
   CapabilitySelector,

@@ -2,6 +2,17 @@
  * Plugin contexts: the `PluginContext` each plugin's `setup` receives, its
  * bound logger, and the read-only `RegistryView` inside the context.
  *
+ * What reaches a context (spec decision R12): the context's services —
+ * `progress`, `checkpoint`, `eventBus`, `tenant`, `metrics`, `tracer`
+ * (ADR-0001 §PluginContext fields) — are the host's resources of those
+ * names for every plugin, declared in `[plugin.resources]` or not;
+ * declaring one only documents it and turns on the start-time check of
+ * required resources. `tenant` falls back to the allow-all `NOOP_TENANT`
+ * only when the host provides none, and a host `tenant` that is not a
+ * `TenantContext` fails the plugin's start (`ResourceError`) instead of
+ * being replaced. `ctx.resources` stays scoped to the declared names
+ * (ADR-0003 §3): asking it for another throws `UndeclaredResource`.
+ *
  * Owns: building contexts, plugin loggers and views. Holds no state of its
  * own. May not touch: record state, dispatch or registry fields; it reads
  * records, resources and metadata through the host, and calls hooks only
@@ -18,7 +29,7 @@ import {
   type RegistryCallOptions,
   type RegistryView,
 } from '@dagstack/plugin-api';
-import { createResourceContainer } from '@dagstack/plugin-resources';
+import { createResourceContainer, ResourceError } from '@dagstack/plugin-resources';
 import { bindLogger } from './logger.js';
 import { keyOf, type PluginRecord } from './record.js';
 
@@ -60,11 +71,26 @@ export class PluginContexts {
   create(record: PluginRecord): PluginContext {
     const owner = this.#host.owner;
     const m = record.manifest;
-    const resources = createResourceContainer(this.#host.resources(), {
+    const provided = this.#host.resources();
+    const resources = createResourceContainer(provided, {
       declared: m.resources,
       plugin: m.name,
     });
-    const get = (name: string): unknown => (resources.has(name) ? resources.get(name) : undefined);
+    // Context services come from the host whatever the manifest declares (R12).
+    const get = (name: string): unknown =>
+      Object.hasOwn(provided, name) ? provided[name] : undefined;
+    const tenant = get('tenant');
+    if (tenant !== undefined && !isTenantContext(tenant)) {
+      throw new ResourceError(
+        'the host provides a "tenant" resource that is not a TenantContext (it has no checkAccess method)',
+        {
+          resource: 'tenant',
+          plugin: m.name,
+          kind: m.kind,
+          hint: 'provide an object with tenantId and checkAccess(resource, action) as resources.tenant, or none for single-tenant hosts',
+        },
+      );
+    }
     return Object.freeze({
       config: record.config,
       logger: this.logger(record),
@@ -74,7 +100,7 @@ export class PluginContexts {
       progress: get('progress') as PluginContext['progress'],
       checkpoint: get('checkpoint') as PluginContext['checkpoint'],
       eventBus: get('event_bus') as PluginContext['eventBus'],
-      tenant: (get('tenant') as PluginContext['tenant'] | undefined) ?? NOOP_TENANT,
+      tenant: (tenant as PluginContext['tenant'] | undefined) ?? NOOP_TENANT,
       metrics: get('metrics') as PluginContext['metrics'],
       tracer: get('tracer') as PluginContext['tracer'],
       inFlight: (): readonly InFlightOperation[] => record.inFlight.toArray(),
@@ -109,4 +135,13 @@ export class PluginContexts {
         host.call(kind, hook, input, options),
     };
   }
+}
+
+/** Whether a host resource can serve as `ctx.tenant`. */
+function isTenantContext(value: unknown): boolean {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { checkAccess?: unknown }).checkAccess === 'function'
+  );
 }

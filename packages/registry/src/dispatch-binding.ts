@@ -3,10 +3,18 @@
  * callable plugins of each kind as candidates and the `chain_wrap` plugins
  * as middleware, and drops the function router's lists when they change.
  *
+ * Every candidate it hands out is linked (`linkCandidate`, a hidden property
+ * set once per loaded handle) to the registry's call path: the function
+ * router for function-routed hooks, else the engine. A spec-named
+ * dispatcher class given `registry.getLoadedPlugins()` therefore calls
+ * through the same middleware, routing policy, governance filter,
+ * validation and degraded marking as `registry.call`. The link costs nothing
+ * on `registry.call` itself.
+ *
  * Owns: the candidate objects (one per loaded handle, reused while the
- * handle lives) and the middleware built from plugins. May not touch: record
- * fields (it only reads them), states, or the lifecycle; which records are
- * "set up but not yet announced ready" it asks its host.
+ * handle lives), their route, and the middleware built from plugins. May not
+ * touch: record fields (it only reads them), states, or the lifecycle; which
+ * records are "set up but not yet announced ready" it asks its host.
  */
 
 import {
@@ -16,12 +24,15 @@ import {
   PluginRegistryError,
 } from '@dagstack/plugin-api';
 import {
+  createDispatchRoute,
   type DispatchCandidate,
   DispatchEngine,
   type DispatchEngineOptions,
+  type DispatchRoute,
+  linkCandidate,
   type Middleware,
 } from '@dagstack/plugin-dispatch';
-import type { FunctionRouter } from './function-router.js';
+import { CATALOGUE_HOOK, type FunctionRouter } from './function-router.js';
 import type { PluginRegistryOptions } from './options.js';
 import type { PluginRecord } from './record.js';
 
@@ -73,11 +84,26 @@ export class DispatchBinding {
   readonly #functions: FunctionRouter;
   readonly #host: DispatchHost;
   readonly #candidates = new WeakMap<PluginHandle, DispatchCandidate>();
+  /** The registry's call path, carried by every candidate handed out. */
+  readonly #route: DispatchRoute;
 
   constructor(engine: DispatchEngine, functions: FunctionRouter, host: DispatchHost) {
     this.#engine = engine;
     this.#functions = functions;
     this.#host = host;
+    // The same choice as PluginRegistry.call: function-routed hooks (not
+    // their catalogue hook, which is plain broadcast_collect) go to the router.
+    this.#route = createDispatchRoute(engine, {
+      owner: 'PluginRegistry',
+      callable: (kind) =>
+        this.loaded()
+          .filter((c) => c.kind === kind && c.manifest.chain_wrap === undefined)
+          .map((c) => c.name),
+      divert: (kind, hook) =>
+        hook !== CATALOGUE_HOOK && functions.active && functions.routes(kind, hook)
+          ? (input, options) => functions.call(kind, hook, input, options)
+          : undefined,
+    });
   }
 
   /** Ready and degraded plugins as dispatch candidates, sorted by kind then name. */
@@ -126,13 +152,16 @@ export class DispatchBinding {
     const handle = record.handle as PluginHandle;
     let candidate = this.#candidates.get(handle);
     if (candidate === undefined) {
-      candidate = {
-        name: record.manifest.name,
-        kind: record.manifest.kind,
-        manifest: record.manifest,
-        handle,
-        inFlight: record.inFlight,
-      };
+      candidate = linkCandidate(
+        {
+          name: record.manifest.name,
+          kind: record.manifest.kind,
+          manifest: record.manifest,
+          handle,
+          inFlight: record.inFlight,
+        },
+        this.#route,
+      );
       this.#candidates.set(handle, candidate);
     }
     return candidate;
