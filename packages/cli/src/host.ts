@@ -19,7 +19,11 @@ export interface HostOptions {
   readonly io: CliIo;
   /** Folders of kind YAMLs (`--kinds`), searched recursively for `*.yaml`. */
   readonly kindDirs?: readonly string[];
-  /** Lowest level of the JSON log lines written to stderr (`--log-level`). @default "error" */
+  /**
+   * Lowest level of the log lines written to stderr (`--log-level`): JSON
+   * lines, or one readable line each when stderr is a terminal.
+   * @default "warn"
+   */
   readonly logLevel?: LogLevel;
   /** Runtime adapters besides the in-process one. @default the mcp_stdio and mcp_http runtimes */
   readonly runtimes?: readonly RuntimeAdapter[];
@@ -76,11 +80,26 @@ export async function loadKinds(io: CliIo, dirs: readonly string[]): Promise<Kin
 /** Build a registry for a command. */
 export async function createHost(options: HostOptions): Promise<Host> {
   const { io } = options;
+  const tty = io.stderr.isTTY === true;
+  // Masks each record's fields by key (maskSecrets) itself.
   const logger = createStderrLogger({
-    level: options.logLevel ?? 'error',
-    stream: io.stderr,
+    level: options.logLevel ?? 'warn',
+    // On a terminal a log line first clears the progress line it would run into.
+    stream: {
+      isTTY: tty,
+      write: (line: string) => io.stderr.write(tty ? `\r\u001b[2K${line}` : line),
+    },
     bindings: { source: 'dagstack-plugins' },
   });
+  // Every command reports the manifests discovery skipped in its own words
+  // (list's failures, "call: skipped", "serve: skipped"), so discovery's own
+  // warning per failure is logged at debug: printed once, not twice.
+  const discoveryLogger: Logger = {
+    debug: logger.debug,
+    info: logger.info,
+    warn: logger.debug,
+    error: logger.error,
+  };
   const kinds = new Map<string, KindSpec>(BUILT_IN_KINDS.map((k) => [k.kind, k]));
   for (const spec of await loadKinds(io, options.kindDirs ?? [])) kinds.set(spec.kind, spec);
   const standard = createStandardResources({ logger });
@@ -102,12 +121,15 @@ export async function createHost(options: HostOptions): Promise<Host> {
     logger,
     async discover(dirs) {
       const roots = dirs.map((d) => resolvePath(io, d));
-      let found = (await registry.discover(roots)).entries.length;
+      let found = (await registry.discover(roots, { logger: discoveryLogger })).entries.length;
       // Remote entries: each folder's plugins_registry/, then the environment once.
       for (const dir of roots) {
-        found += (await registry.discoverRemote({ dir, env: {} })).entries.length;
+        found += (await registry.discoverRemote({ dir, env: {}, logger: discoveryLogger })).entries
+          .length;
       }
-      found += (await registry.discoverRemote({ cwd: io.cwd ?? process.cwd() })).entries.length;
+      found += (
+        await registry.discoverRemote({ cwd: io.cwd ?? process.cwd(), logger: discoveryLogger })
+      ).entries.length;
       return found;
     },
     async close() {

@@ -1,4 +1,5 @@
 import { isPluginRegistryError } from '@dagstack/plugin-api';
+import { maskSecrets } from '@dagstack/plugin-manifest';
 
 /**
  * Where the CLI reads its environment and writes its output. Tests pass
@@ -45,8 +46,9 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** Render rows as an aligned text table (the last column is never padded). */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+/** Render rows as an aligned text table (the last column is never padded), secrets masked. */
+export function table(header: readonly string[], body: readonly (readonly string[])[]): string {
+  const rows = body.map((row) => row.map((cell) => masked(cell)));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells
@@ -56,24 +58,37 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }
 
-/** JSON on stdout: the only thing a `--json` run writes there. */
+/**
+ * Every report the CLI prints (tables, problems, errors, `--json` documents)
+ * passes through `maskSecrets` of `@dagstack/plugin-manifest`: values of
+ * secret-named keys are masked wherever they sit, and passwords written into
+ * URLs in any text. The one exception is the result of `call`, which is the
+ * hook's output, printed as the plugin returned it.
+ */
+export function masked<T>(value: T): T {
+  return maskSecrets(value);
+}
+
+/** JSON on stdout, secrets masked: the only thing a `--json` run writes there. */
 export function writeJson(io: CliIo, value: unknown): void {
-  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  io.stdout.write(`${JSON.stringify(masked(value), null, 2)}\n`);
 }
 
 /** The error as the CLI prints it: class, code, message and what to do. */
 export function describeError(error: unknown): string {
   // The message of the registry errors already ends with their hint.
-  if (isPluginRegistryError(error)) return `${error.name} (${error.code}): ${error.message}`;
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
+  if (isPluginRegistryError(error))
+    return masked(`${error.name} (${error.code}): ${error.message}`);
+  if (error instanceof Error) return masked(`${error.name}: ${error.message}`);
+  return masked(String(error));
 }
 
-/** The error as JSON: `toJSON()` of the registry errors, name and message otherwise. */
+/** The error as JSON, secrets masked: `toJSON()` of the registry errors, name and message otherwise. */
 export function errorJson(error: unknown): Record<string, unknown> {
-  if (isPluginRegistryError(error)) return error.toJSON() as unknown as Record<string, unknown>;
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: 'Error', message: String(error) };
+  if (isPluginRegistryError(error))
+    return masked(error.toJSON() as unknown as Record<string, unknown>);
+  if (error instanceof Error) return masked({ name: error.name, message: error.message });
+  return masked({ name: 'Error', message: String(error) });
 }
 
 /**

@@ -35,7 +35,9 @@ Commands:
                                   scaffold a plugin folder
 
 Every command takes --json (machine output on stdout only), --log-level
-<debug|info|warn|error> (logs go to stderr) and --help.
+<debug|info|warn|error> (default warn; logs go to stderr, one line each) and
+--help. Secret-named fields (api_key, password, *_token, ...) are masked in
+every report and log line.
 Exit codes: 0 success, 1 the operation failed, 2 usage error.
 `;
 

@@ -42,6 +42,11 @@ export interface ErrorSite {
   readonly hook: string;
 }
 
+/** The default of the servers' `mask` options: the value as it is (internal). */
+export function unmasked<T>(value: T): T {
+  return value;
+}
+
 /**
  * Describe anything a hook threw as a {@link WireError}.
  * @since 0.1.0

@@ -19,7 +19,9 @@ export type JsonLineLevel = 'debug' | 'info' | 'warn' | 'error';
 /**
  * A logger that writes one JSON object per line (`{"time","level","msg",...}`)
  * to a stream, stderr by default. The stdio host reads these lines back at
- * their level (docs/wire.md §11).
+ * their level (docs/wire.md §11). With `mask` (pass `maskSecrets` of
+ * `@dagstack/plugin-manifest`), each record's fields are masked before they
+ * are written.
  * @since 0.1.0
  */
 export function createJsonLineLogger(
@@ -27,6 +29,8 @@ export function createJsonLineLogger(
     level?: JsonLineLevel;
     bindings?: LogFields;
     stream?: { write(chunk: string): unknown };
+    /** Applied to each record's fields (bindings included). @since 0.2.0 */
+    mask?: <T>(value: T) => T;
   } = {},
 ): Logger {
   const threshold = LEVELS.indexOf(options.level ?? 'info');
@@ -38,12 +42,12 @@ export function createJsonLineLogger(
       if (LEVELS.indexOf(level) < threshold) return;
       let line: string;
       try {
+        const all = { ...bindings, ...fields };
         line = JSON.stringify({
           time: new Date().toISOString(),
           level,
           msg: message,
-          ...bindings,
-          ...fields,
+          ...(options.mask === undefined ? all : options.mask(all)),
         });
       } catch {
         line = JSON.stringify({ time: new Date().toISOString(), level, msg: message });

@@ -16,7 +16,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
 import { CATALOGUE_HOOK, DEFAULT_MAX_MESSAGE_BYTES, NO_TIMEOUT_MS } from './constants.js';
-import { describeError, toolErrorResult } from './errors.js';
+import { describeError, toolErrorResult, unmasked } from './errors.js';
 import { eitherSignal, type GatewayCall, runInGatewayCall } from './gateway-call.js';
 import { decodeMetadata, type WireMeta } from './metadata.js';
 import { gatewayCapabilities, gatewayInstructions, installPassthrough } from './passthrough.js';
@@ -78,6 +78,17 @@ export interface RegistryServerOptions {
   readonly dispatchTools?: boolean;
   /** Where warnings go (duplicate tool names, failed function listings). @default no logging */
   readonly logger?: Logger;
+  /**
+   * Applied to every error the server sends back (the `dagstack.dev/error`
+   * object, its message and details, and the text of failed tool results)
+   * before it leaves: pass `maskSecrets` of `@dagstack/plugin-manifest` so
+   * secret-named fields of configs and inputs are masked. This package does
+   * not depend on the manifest package, so it does not mask by default.
+   * Hook results are not passed through it.
+   * @default no masking
+   * @since 0.2.0
+   */
+  readonly mask?: <T>(value: T) => T;
   /** Bound of one outgoing result in bytes. @default 16 MiB */
   readonly maxMessageBytes?: number;
   /**
@@ -181,6 +192,7 @@ export function createRegistryServer(
   options: RegistryServerOptions = {},
 ): Server {
   const logger = options.logger ?? NOOP_LOGGER;
+  const mask = options.mask ?? unmasked;
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const dispatchTools = options.dispatchTools ?? true;
   const forwardRequests = options.forwardServerRequests ?? true;
@@ -428,12 +440,12 @@ export function createRegistryServer(
         const reported = error.output.error_message;
         return {
           content: [
-            { type: 'text', text: typeof reported === 'string' ? reported : error.message },
+            { type: 'text', text: mask(typeof reported === 'string' ? reported : error.message) },
           ],
           isError: true,
         } as never;
       }
-      return toolErrorResult(describeError(error, site)) as never;
+      return toolErrorResult(mask(describeError(error, site))) as never;
     } finally {
       active = false;
       ended.abort(new Error('the served call ended'));

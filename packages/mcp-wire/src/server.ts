@@ -28,7 +28,7 @@ import {
   WIRE_VERSION,
   type WireExtension,
 } from './constants.js';
-import { describeError, toolErrorResult } from './errors.js';
+import { describeError, toolErrorResult, unmasked } from './errors.js';
 import { decodeMetadata, type WireMeta } from './metadata.js';
 import {
   createJsonLineLogger,
@@ -76,6 +76,17 @@ export interface PluginServerOptions {
   readonly version?: string;
   /** Where the plugin's `ctx.logger` writes. @default JSON lines on stderr */
   readonly logger?: Logger;
+  /**
+   * Applied to every error the server sends back (the `dagstack.dev/error`
+   * object, its message and details) and to the fields of the default
+   * logger's records: pass `maskSecrets` of `@dagstack/plugin-manifest` so
+   * secret-named fields of configs and inputs are masked. This package does
+   * not depend on the manifest package, so it does not mask by default.
+   * Hook results are not passed through it.
+   * @default no masking
+   * @since 0.2.0
+   */
+  readonly mask?: <T>(value: T) => T;
   /** Resources the server provides itself (`clock`, `tmpdir`, ...). */
   readonly resources?: Readonly<Record<string, unknown>>;
   /** Bound of one outgoing result in bytes. @default 16 MiB */
@@ -166,8 +177,12 @@ export function publishedSchema(schema: JsonObject | undefined): Record<string, 
 }
 
 /** A JSON-RPC error that carries a structured dagstack error in `data`. */
-function extensionError(error: unknown, site: { plugin: string; kind: string; hook: string }) {
-  const described = describeError(error, site);
+function extensionError(
+  error: unknown,
+  site: { plugin: string; kind: string; hook: string },
+  mask: <T>(value: T) => T,
+) {
+  const described = mask(describeError(error, site));
   return new McpError(ErrorCode.InternalError, `${described.name}: ${described.message}`, {
     'dagstack.dev/error': described,
   });
@@ -198,9 +213,13 @@ export function createPluginServer(
       hint: 'pass { name } in the options, serve a manifest-like { name, kind }, or start it from a host (which sets DAGSTACK_PLUGIN_NAME)',
     });
   }
+  const mask = options.mask ?? unmasked;
   const logger =
     options.logger ??
-    createJsonLineLogger({ bindings: { 'plugin.name': name, 'plugin.kind': kind } });
+    createJsonLineLogger({
+      bindings: { 'plugin.name': name, 'plugin.kind': kind },
+      ...(options.mask === undefined ? {} : { mask: options.mask }),
+    });
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   // Schema checks, compiled on first use per schema. A schema the validator
   // cannot compile is reported once and not checked (calls still go through).
@@ -490,7 +509,7 @@ export function createPluginServer(
       }
       return result as never;
     } catch (error) {
-      return toolErrorResult(describeError(error, site)) as never;
+      return toolErrorResult(mask(describeError(error, site))) as never;
     } finally {
       inFlight.delete(op);
     }
@@ -505,7 +524,7 @@ export function createPluginServer(
         meta: params._meta,
       });
     } catch (error) {
-      throw extensionError(error, { plugin: name, kind, hook: 'setup' });
+      throw extensionError(error, { plugin: name, kind, hook: 'setup' }, mask);
     }
     return {} as never;
   });
@@ -514,7 +533,7 @@ export function createPluginServer(
     try {
       return { released: await runTeardown() } as never;
     } catch (error) {
-      throw extensionError(error, { plugin: name, kind, hook: 'teardown' });
+      throw extensionError(error, { plugin: name, kind, hook: 'teardown' }, mask);
     }
   });
 

@@ -16,7 +16,7 @@ export {
 } from './in-process.js';
 export type { IsolatedHandleOptions } from './isolated.js';
 export { createIsolatedHandle } from './isolated.js';
-export type { LogLevel, StderrLoggerOptions } from './logger.js';
+export type { LogFormat, LogLevel, StderrLoggerOptions } from './logger.js';
 export { bindLogger, createStderrLogger } from './logger.js';
 export type { PlanNode } from './plan.js';
 export { planStartGroups } from './plan.js';

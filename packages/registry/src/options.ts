@@ -58,8 +58,23 @@ export interface PluginRegistryOptions {
   coreVersion?: string;
   /** Runtime adapters this host may use. The in-process one is always present. */
   runtimes?: readonly RuntimeAdapter[];
-  /** @default NOOP_LOGGER */
-  logger?: Logger;
+  /**
+   * Where the registry logs: failing `broadcast_notify` handlers, plugins that
+   * fail to start, untrusted publishers, discovery failures, the capability
+   * audit (at `info`), state changes (at `debug`). Plugins' `ctx.logger` is
+   * this logger bound to the plugin.
+   *
+   * - not given: warnings and errors go to stderr, one line each
+   *   (`createStderrLogger` at level `warn`: JSON lines, or one
+   *   readable line when stderr is a terminal);
+   * - `'silent'` (or `NOOP_LOGGER`): nothing is logged;
+   * - a logger (pino, console-like, dagstack): every record's fields are
+   *   masked by key with `maskSecrets` of `@dagstack/plugin-manifest` before
+   *   it sees them.
+   *
+   * @default a stderr logger at level `warn`
+   */
+  logger?: Logger | 'silent';
   /** Named resources the host provides (`clock`, `rng`, `blob_store`, ...). */
   resources?: Readonly<Record<string, unknown>>;
   /** Per-plugin configuration: sections `<kind>.<name>`. */

@@ -25,7 +25,6 @@ import {
   type Logger,
   ManifestInvalid,
   type ManifestProblem,
-  NOOP_LOGGER,
   type PluginManifest,
   PluginRegistryError,
   type PluginState,
@@ -42,7 +41,7 @@ import {
   discoverRemote,
 } from '@dagstack/plugin-discovery';
 import type { DispatchCandidate, DispatchEngine, DispatchOptions } from '@dagstack/plugin-dispatch';
-import { validateManifest } from '@dagstack/plugin-manifest';
+import { maskSecrets, validateManifest } from '@dagstack/plugin-manifest';
 import { AuditLog } from './audit.js';
 import { Compatibility } from './compatibility.js';
 import { type ConfigSource, configFromObject, pushConfigChanges } from './config.js';
@@ -54,6 +53,7 @@ import { HealthMonitor } from './health.js';
 import { createInProcessRuntime } from './in-process.js';
 import { Lifecycle } from './lifecycle.js';
 import { PluginLoader } from './loader.js';
+import { registryLogger } from './logger.js';
 import type { PluginRegistryOptions, PluginStatus, SetupOptions, SetupReport } from './options.js';
 import { keyOf, type PluginRecord } from './record.js';
 import { type StateChange, StateMachine } from './states.js';
@@ -95,7 +95,7 @@ export class PluginRegistry {
 
   constructor(options: PluginRegistryOptions = {}) {
     this.#options = options;
-    const logger = options.logger ?? NOOP_LOGGER;
+    const logger = registryLogger(options.logger);
     const env = (): Readonly<Record<string, string | undefined>> => options.env ?? process.env;
     const setState = (record: PluginRecord, to: PluginState, error?: PluginRegistryError): void =>
       this.#states.set(record, to, error);
@@ -507,7 +507,8 @@ export class PluginRegistry {
 
   /** The `/api/plugins` view: one row per plugin, sorted by kind then name. */
   status(): PluginStatus[] {
-    return this.#store.ordered().map(statusOf);
+    // Rows carry error details and warnings, which may quote a secret-named field.
+    return this.#store.ordered().map((r) => maskSecrets(statusOf(r)));
   }
 
   /** Discovery failures seen by {@link discover} (paths that yielded no plugin). */

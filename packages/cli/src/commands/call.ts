@@ -6,7 +6,7 @@ import {
   type JsonValue,
 } from '@dagstack/plugin-api';
 import { createHost, type HostOptions, resolvePath } from '../host.js';
-import { type CliIo, EXIT, progress, UsageError, writeJson } from '../io.js';
+import { type CliIo, EXIT, masked, progress, UsageError } from '../io.js';
 
 /** Usage of `call`. */
 export const CALL_USAGE = `dagstack-plugins call <kind> <hook> --plugins <dir> [--input <json>|@file]
@@ -111,7 +111,7 @@ export async function callCommand(
     await host.discover(options.plugins);
     for (const failure of host.registry.discoveryFailures()) {
       show.done();
-      io.stderr.write(`call: skipped ${failure.path}: ${failure.error.message}\n`);
+      io.stderr.write(masked(`call: skipped ${failure.path}: ${failure.error.message}\n`));
     }
     const spec = host.kinds.get(kind);
     if (spec === undefined || !spec.hooks.some((h) => h.name === hook)) {
@@ -150,8 +150,9 @@ export async function callCommand(
               options.name,
             )
             [hook]?.(input, callOptions);
-    if (options.json) writeJson(io, result ?? null);
-    else io.stdout.write(`${JSON.stringify(result ?? null, null, 2)}\n`);
+    // The hook's output, printed as the plugin returned it (not masked: it is
+    // what the caller asked for; diagnostics around it are masked).
+    io.stdout.write(`${JSON.stringify(result ?? null, null, 2)}\n`);
     return EXIT.ok;
   } finally {
     show.done();

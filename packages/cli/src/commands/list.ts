@@ -1,6 +1,15 @@
 import type { PluginState } from '@dagstack/plugin-api';
 import { createHost, type HostOptions } from '../host.js';
-import { type CliIo, EXIT, errorJson, progress, table, UsageError, writeJson } from '../io.js';
+import {
+  type CliIo,
+  EXIT,
+  errorJson,
+  masked,
+  progress,
+  table,
+  UsageError,
+  writeJson,
+} from '../io.js';
 
 /** Usage of `list`. */
 export const LIST_USAGE = `dagstack-plugins list <dir>... [--setup] [--kinds <dir>]... [--json]
@@ -85,7 +94,7 @@ export async function listCommand(
         ),
       );
       for (const f of failures) {
-        io.stdout.write(`failed: ${f.path}: ${String(f.error.message)}\n`);
+        io.stdout.write(masked(`failed: ${f.path}: ${String(f.error.message)}\n`));
       }
       io.stdout.write(
         `${plugins.length} plugin(s), ${failures.length} failure(s)${options.setup ? `, ${failedToStart} did not start` : ''}\n`,

@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { CallMetadata } from '@dagstack/plugin-api';
+import { maskSecrets } from '@dagstack/plugin-manifest';
 import { createRegistryServer, mcpPeerOf, type ServedRegistry } from '@dagstack/plugin-mcp-wire';
 import { serveMcpHttp } from '@dagstack/plugin-runtime-mcp-http';
 import { guardStdout } from '@dagstack/plugin-runtime-mcp-stdio';
@@ -7,7 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createHost, type Host, type HostOptions } from '../host.js';
-import { type CliIo, EXIT, UsageError, writeJson } from '../io.js';
+import { type CliIo, EXIT, masked, UsageError, writeJson } from '../io.js';
 
 /** Usage of `serve`. */
 export const SERVE_USAGE = `dagstack-plugins serve <dir>... (--stdio | --http [--host 127.0.0.1] [--port N] [--token-env VAR])
@@ -156,15 +157,15 @@ async function start(
 ): Promise<{ served: ServedRegistry; summary: ServedSummary } | undefined> {
   await host.discover(dirs);
   for (const failure of host.registry.discoveryFailures()) {
-    io.stderr.write(`serve: skipped ${failure.path}: ${failure.error.message}\n`);
+    io.stderr.write(masked(`serve: skipped ${failure.path}: ${failure.error.message}\n`));
   }
   const report = await host.registry.setupAll();
   for (const { plugin, error } of report.unavailable) {
-    io.stderr.write(`serve: ${plugin} is unavailable: ${error.message}\n`);
+    io.stderr.write(masked(`serve: ${plugin} is unavailable: ${error.message}\n`));
   }
   const served = servedRegistry(host);
   const summary = await summarize(served, options);
-  io.stderr.write(`serve: ${describeServed(summary)}\n`);
+  io.stderr.write(masked(`serve: ${describeServed(summary)}\n`));
   if (summary.ready.length === 0 && options.allowEmpty !== true) {
     io.stderr.write(
       'serve: no plugin is ready, so there is nothing to serve; fix the plugins above, or pass --allow-empty to serve anyway\n',
@@ -206,6 +207,7 @@ export async function serveCommand(
       name: 'dagstack-plugins',
       dispatchTools: options.dispatchTools,
       logger: host.logger,
+      mask: maskSecrets,
     });
     const transport = new StdioServerTransport(stdin, stdout);
     const done = new Promise<void>((resolve) => {
@@ -268,6 +270,7 @@ async function serveHttp(
           name: 'dagstack-plugins',
           dispatchTools: options.dispatchTools,
           logger: host_.logger,
+          mask: maskSecrets,
         }),
       }),
       {

@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import { loadManifest } from '@dagstack/plugin-manifest';
 import { resolvePath } from '../host.js';
-import { type CliIo, EXIT, table, UsageError, writeJson } from '../io.js';
+import { type CliIo, EXIT, masked, table, UsageError, writeJson } from '../io.js';
 
 /** Usage of `validate`. */
 export const VALIDATE_USAGE = `dagstack-plugins validate <path>... [--json]
@@ -69,7 +69,9 @@ export async function validateCommand(
     if (!options.json && !result.ok) {
       for (const p of result.problems) {
         io.stderr.write(
-          `${relative(cwd, p.source) || p.source} ${p.pointer || '(document)'}: ${p.message}\n`,
+          masked(
+            `${relative(cwd, p.source) || p.source} ${p.pointer || '(document)'}: ${p.message}\n`,
+          ),
         );
       }
     }
