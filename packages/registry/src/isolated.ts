@@ -6,6 +6,7 @@ import {
   type HookCall,
   HookCancelled,
   type Logger,
+  NOOP_TENANT,
   type PluginContext,
   type PluginHandle,
   PluginInvocationError,
@@ -13,6 +14,7 @@ import {
   type PluginManifest,
   PluginUnavailable,
   RUNTIME_IN_PROCESS,
+  type TenantContext,
 } from '@dagstack/plugin-api';
 import { resolveEntryPoint } from './entry-point.js';
 
@@ -20,7 +22,8 @@ import { resolveEntryPoint } from './entry-point.js';
  * The code that runs inside the worker thread or child process. It loads the
  * plugin module, builds a reduced context (config, metadata, a logger that
  * reports back; no host resources: they cannot cross the boundary), and
- * answers requests. Plain JavaScript, evaluated as a script; `send` and
+ * answers requests; the host tenant's `checkAccess` is asked across the
+ * boundary. Plain JavaScript, evaluated as a script; `send` and
  * `onMessage` are bound by the two preludes below.
  */
 const HOST_BODY = `
@@ -52,7 +55,23 @@ const methods = (object) => {
   }
   return [...names];
 };
+const asks = new Map();
+let lastAsk = 0;
+// A question to the host (the host tenant's checkAccess): answered by an 'answer' message.
+const ask = (what, payload) => new Promise((resolve, reject) => {
+  lastAsk += 1;
+  asks.set(lastAsk, { resolve, reject });
+  send({ ask: what, askId: lastAsk, ...payload });
+});
 onMessage(async (message) => {
+  if (message.answer !== undefined) {
+    const waiting = asks.get(message.answer);
+    asks.delete(message.answer);
+    if (waiting === undefined) return;
+    if (message.ok) waiting.resolve(message.value);
+    else waiting.reject(Object.assign(new Error(message.error.message), { name: message.error.name, code: message.error.code }));
+    return;
+  }
   const { id, op } = message;
   if (op === 'load') {
     return reply(id, async () => {
@@ -70,7 +89,9 @@ onMessage(async (message) => {
         config: message.config, metadata: message.metadata, logger,
         resources: { get() { throw new Error('host resources are not available to ' + message.mode + ' plugins; pass data in the hook input'); }, has: () => false, names: () => [] },
         registry: undefined, progress: undefined, checkpoint: undefined, eventBus: undefined,
-        tenant: { tenantId: undefined, checkAccess: () => ({ allowed: true }) },
+        tenant: message.tenant === undefined
+          ? { tenantId: undefined, checkAccess: () => ({ allowed: true }) }
+          : { tenantId: message.tenant.tenantId, checkAccess: (resource, action) => ask('tenant', { resource, action }) },
         metrics: undefined, tracer: undefined, inFlight: () => [], onConfigChange: () => () => {},
       });
       if (typeof plugin.setup === 'function') await plugin.setup(ctx);
@@ -288,7 +309,33 @@ export async function createIsolatedHandle(
   let dead: string | undefined;
   const context = { plugin: manifest.name, kind: manifest.kind };
 
+  /** The host tenant, when the host provides one: isolated plugins ask it across the boundary. */
+  let tenant: TenantContext | undefined;
   channel.onMessage((message) => {
+    if (message.ask === 'tenant') {
+      const askId = message.askId;
+      const answer = (reply: object): void => {
+        if (dead === undefined) channel.send({ answer: askId, ...reply });
+      };
+      Promise.resolve()
+        .then(() => {
+          if (tenant === undefined) throw new Error('no host tenant');
+          return tenant.checkAccess(String(message.resource), String(message.action));
+        })
+        .then(
+          (value) => answer({ ok: true, value }),
+          (error: unknown) =>
+            answer({
+              ok: false,
+              error: {
+                name: error instanceof Error ? error.name : 'Error',
+                message: error instanceof Error ? error.message : String(error),
+                code: (error as { code?: unknown } | null)?.code,
+              },
+            }),
+        );
+      return;
+    }
     if (typeof message.log === 'string') {
       const level = message.log as 'debug' | 'info' | 'warn' | 'error';
       logger[level](String(message.msg), message.fields as Record<string, unknown>);
@@ -389,7 +436,15 @@ export async function createIsolatedHandle(
     runtime: RUNTIME_IN_PROCESS,
     hooks: new Set(hooks),
     async setup(ctx: PluginContext): Promise<void> {
-      await request('setup', 'setup', { config: ctx.config, metadata: ctx.metadata, mode });
+      // A host tenant is reached across the boundary; without one the plugin
+      // gets the allow-all default, as in-process plugins do.
+      tenant = ctx.tenant === NOOP_TENANT ? undefined : ctx.tenant;
+      await request('setup', 'setup', {
+        config: ctx.config,
+        metadata: ctx.metadata,
+        mode,
+        ...(tenant === undefined ? {} : { tenant: { tenantId: tenant.tenantId } }),
+      });
     },
     async teardown(): Promise<boolean> {
       try {
