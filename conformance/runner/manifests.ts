@@ -39,6 +39,8 @@ export interface ManifestExpectation {
   error?: string;
   /** Problems: the set of pointers must match exactly; `rule` and `contains` when given. */
   problems?: { pointer: string; rule?: string; contains?: string }[];
+  /** Texts (secrets) that no problem, warning or error message may contain. */
+  hidden?: string[];
   description?: string;
 }
 
@@ -68,12 +70,40 @@ export function toCode(name: string): string {
   return /[a-z]/.test(name) ? name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase() : name;
 }
 
+/** No message of the result (nor of the error it throws) shows a hidden text. */
+function checkHidden(result: ManifestResult, hidden: readonly string[]): void {
+  if (hidden.length === 0) return;
+  const printed: { where: string; text: string }[] = [
+    ...(result.ok ? [] : result.problems).map((p) => ({
+      where: `problems[${p.pointer}].message`,
+      text: p.message,
+    })),
+    ...result.warnings.map((w) => ({ where: `warnings[${w.pointer}].message`, text: w.message })),
+  ];
+  if (!result.ok) {
+    try {
+      unwrapManifest(result);
+    } catch (error) {
+      printed.push({ where: 'error.message', text: String((error as Error).message) });
+    }
+  }
+  for (const secret of hidden) {
+    const shown = printed.find((p) => p.text.includes(secret));
+    if (shown !== undefined) {
+      throw new Mismatch(
+        `${shown.where}: shows the hidden text ${show(secret)}: ${show(shown.text)}`,
+      );
+    }
+  }
+}
+
 function checkResult(
   result: ManifestResult,
   expected: ManifestExpectation,
   valid: boolean,
   sourceOf: (path: string) => string,
 ): void {
+  checkHidden(result, expected.hidden ?? []);
   if (valid) {
     if (!result.ok) {
       throw new Mismatch(

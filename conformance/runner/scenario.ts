@@ -7,13 +7,22 @@ import {
   type HookSpec,
   type KindSpec,
   type Logger,
+  type PluginContext,
   type PluginHandle,
   type PluginManifest,
   RUNTIMES,
   type RuntimeAdapter,
   type RuntimeLoadOptions,
 } from '@dagstack/plugin-api';
-import type { DispatchCandidate } from '@dagstack/plugin-dispatch';
+import {
+  BroadcastCollectDispatcher,
+  BroadcastNotifyDispatcher,
+  CapabilityDispatcher,
+  ChainDispatcher,
+  type DispatchCandidate,
+  type DispatchOptions,
+  SingletonDispatcher,
+} from '@dagstack/plugin-dispatch';
 import { createInProcessHandle, PluginRegistry, type SetupReport } from '@dagstack/plugin-registry';
 import {
   FrozenClock,
@@ -99,6 +108,10 @@ export interface KindShorthand {
 export type PluginSpec = Record<string, unknown> &
   PluginBehaviour & { name: string; load?: Behaviour };
 
+/** The public call paths a call step may take (README §Steps, `via`). */
+const VIA = ['registry', 'get_plugin', 'plugin_context', 'dispatcher'] as const;
+type Via = (typeof VIA)[number];
+
 interface CallSpec {
   kind?: string;
   hook: string;
@@ -108,6 +121,18 @@ interface CallSpec {
   cancel_after_ms?: number;
   target?: string;
   selector?: Record<string, unknown>;
+  /** Which public call path makes the call. @default "registry" */
+  via?: Via;
+  /** For `via: plugin_context`: the in-process plugin whose context calls. */
+  from?: string;
+}
+
+/** What a call step needs besides the registry: the kinds and the plugins' contexts. */
+interface CallHost {
+  registry: PluginRegistry;
+  defaultKind: string;
+  kinds: Record<string, KindShorthand>;
+  contexts: ReadonlyMap<string, PluginContext>;
 }
 
 interface StepExpect {
@@ -342,6 +367,8 @@ export async function runScenario(c: ScenarioCase, options: ScenarioOptions = {}
   const log: EventLog = [];
   const records: LogRecord[] = [];
   const objects = new Map<string, { object: object; load: Behaviour | undefined }>();
+  /** The context each plugin's setup received, by plugin name (for `via: plugin_context`). */
+  const contexts = new Map<string, PluginContext>();
 
   const children = host.stdio === 'children';
   if (host.stdio !== undefined && host.stdio !== 'stand_in' && !children) {
@@ -456,7 +483,15 @@ export async function runScenario(c: ScenarioCase, options: ScenarioOptions = {}
         defaultKind,
         where,
       );
-      const object = makePluginObject(spec.name, behaviour, log);
+      const object = makePluginObject(spec.name, behaviour, log) as {
+        setup(ctx: PluginContext): unknown;
+      };
+      const setup = object.setup;
+      const name = spec.name;
+      object.setup = (ctx: PluginContext) => {
+        contexts.set(name, ctx);
+        return setup.call(object, ctx);
+      };
       try {
         const registered = registry.registerManifest(manifest);
         objects.set(`${registered.kind}/${registered.name}`, { object, load });
@@ -500,7 +535,7 @@ export async function runScenario(c: ScenarioCase, options: ScenarioOptions = {}
       let thrown: unknown;
       let failed = false;
       try {
-        value = await act(action, step, registry, defaultKind);
+        value = await act(action, step, { registry, defaultKind, kinds, contexts });
       } catch (error) {
         failed = true;
         thrown = error;
@@ -597,12 +632,8 @@ function serveAsChild(
   };
 }
 
-async function act(
-  action: string,
-  step: Step,
-  registry: PluginRegistry,
-  defaultKind: string,
-): Promise<unknown> {
+async function act(action: string, step: Step, host: CallHost): Promise<unknown> {
+  const registry = host.registry;
   switch (action) {
     case 'setup_all':
       return registry.setupAll(
@@ -625,7 +656,7 @@ async function act(
     case 'call': {
       const call = step.call as CallSpec;
       if (typeof call.hook !== 'string') throw new Mismatch('fixture error: call.hook is required');
-      const kind = call.kind ?? defaultKind;
+      const kind = call.kind ?? host.defaultKind;
       const controller = call.cancel_after_ms === undefined ? undefined : new AbortController();
       let timer: ReturnType<typeof setTimeout> | undefined;
       if (controller !== undefined)
@@ -634,7 +665,7 @@ async function act(
           call.cancel_after_ms,
         );
       try {
-        return await registry.call(kind, call.hook, call.input, {
+        return await callVia(host, kind, call, {
           ...(call.metadata === undefined ? {} : { metadata: call.metadata as CallMetadata }),
           ...(call.timeout_ms === undefined ? {} : { timeoutMs: call.timeout_ms }),
           ...(controller === undefined ? {} : { signal: controller.signal }),
@@ -647,6 +678,88 @@ async function act(
     }
     default:
       throw new Mismatch(`fixture error: unknown action ${action}`);
+  }
+}
+
+/**
+ * Make a call step's call through the path it names (README §Steps, `via`):
+ * `registry.call`; the `getPlugin(kind)` proxy, or `getPlugin(kind, target)`
+ * with a target; the `ctx.registry.call` of plugin `from`; or the dispatcher
+ * class of the hook's class (from the case's kinds) handed
+ * `registry.getLoadedPlugins()`.
+ */
+async function callVia(
+  host: CallHost,
+  kind: string,
+  call: CallSpec,
+  options: DispatchOptions,
+): Promise<unknown> {
+  const { registry } = host;
+  const via = call.via ?? 'registry';
+  if (!(VIA as readonly string[]).includes(via)) {
+    throw new Mismatch(`fixture error: call.via must be one of ${VIA.join(', ')}`);
+  }
+  if ((call.from !== undefined) !== (via === 'plugin_context')) {
+    throw new Mismatch('fixture error: call.from goes with via: plugin_context, and only with it');
+  }
+  switch (via) {
+    case 'registry':
+      return registry.call(kind, call.hook, call.input, options);
+    case 'get_plugin': {
+      const { target, ...rest } = options;
+      const proxy = registry.getPlugin<
+        Record<string, (input: unknown, options: DispatchOptions) => Promise<unknown>>
+      >(kind, target);
+      return (proxy[call.hook] as (input: unknown, options: DispatchOptions) => Promise<unknown>)(
+        call.input,
+        rest,
+      );
+    }
+    case 'plugin_context': {
+      const ctx = host.contexts.get(call.from as string);
+      if (ctx === undefined) {
+        throw new Mismatch(
+          `fixture error: call.from "${call.from}" is not an in-process plugin that was set up`,
+        );
+      }
+      if (options.selector !== undefined) {
+        throw new Mismatch('fixture error: a plugin context call takes no selector');
+      }
+      return ctx.registry.call(kind, call.hook, call.input, options);
+    }
+    case 'dispatcher': {
+      const hook = host.kinds[kind]?.hooks?.[call.hook];
+      if (hook === undefined) {
+        throw new Mismatch(`fixture error: via: dispatcher needs kinds.${kind}.hooks.${call.hook}`);
+      }
+      const spec: { dispatch: string; error_policy?: string } =
+        typeof hook === 'string' ? { dispatch: hook } : hook;
+      const loaded = registry.getLoadedPlugins();
+      switch (spec.dispatch) {
+        case 'singleton':
+          return new SingletonDispatcher(kind).dispatch(loaded, call.hook, call.input, options);
+        case 'broadcast_collect': {
+          // The shape of registry.call: entries, or { results, errors } for best_effort.
+          const collect = new BroadcastCollectDispatcher(kind);
+          return spec.error_policy === 'best_effort'
+            ? collect.dispatchSettled(loaded, call.hook, call.input, options)
+            : collect.dispatchEntries(loaded, call.hook, call.input, options);
+        }
+        case 'broadcast_notify':
+          return new BroadcastNotifyDispatcher(kind).dispatch(
+            loaded,
+            call.hook,
+            call.input,
+            options,
+          );
+        case 'chain':
+          return new ChainDispatcher(kind).dispatch(loaded, call.hook, call.input, options);
+        case 'capability':
+          return new CapabilityDispatcher(kind).dispatch(loaded, call.hook, call.input, options);
+        default:
+          throw new Mismatch(`fixture error: unknown dispatch class ${String(spec.dispatch)}`);
+      }
+    }
   }
 }
 

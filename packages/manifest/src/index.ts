@@ -7,10 +7,10 @@
 
 export type { CoreVersionOptions } from './core-version.js';
 export { checkCoreVersion } from './core-version.js';
+export type { ManifestFormat } from './document.js';
 export type { EntryPoint, EntryPointResult, EntryPointStyle } from './entry-point.js';
 export { parseEntryPoint } from './entry-point.js';
 export { isSecretKey, MASK, maskSecrets } from './mask.js';
-export type { ManifestFormat } from './read.js';
 export {
   assertManifestValid,
   findManifestFile,

@@ -1,21 +1,16 @@
+// Manifests from files and folders: which file of a folder is the manifest
+// (spec decision M3), reading it (size-limited; large files are parsed and
+// validated on the validation thread, off-thread.ts), and following a
+// package.json reference inside the package.
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ManifestInvalid, type ManifestProblem, type PluginManifest } from '@dagstack/plugin-api';
-import { parse as parseToml, TomlError } from 'smol-toml';
+import { evaluateText, failure, type ManifestFormat, type TextOutcome } from './document.js';
+import { evaluateOffThread, OFF_THREAD_CHARS } from './off-thread.js';
+import { quote } from './problems.js';
 import { type ManifestResult, type ValidateManifestOptions, validateManifest } from './validate.js';
 
-/**
- * The file forms a manifest can take:
- * - `toml` — `dagstack.toml` / `dagstack-plugin.toml` with a `[plugin]` table
- *   (or `[tool.dagstack.plugin]`);
- * - `pyproject` — `pyproject.toml` with `[tool.dagstack.plugin]`;
- * - `json` — `dagstack.json` / `dagstack-plugin.json`, the manifest at the top
- *   level or under `"plugin"`;
- * - `package.json` — the `dagstack` field: the manifest inline, or
- *   `{ "manifest": "./dagstack-plugin.toml" }` pointing to a file.
- * @since 0.1.0
- */
-export type ManifestFormat = 'toml' | 'pyproject' | 'json' | 'package.json';
+export type { ManifestFormat } from './document.js';
 
 /**
  * Manifest file names in a plugin folder, in order of precedence: when a
@@ -38,11 +33,6 @@ const MAX_MANIFEST_BYTES = 1024 * 1024;
 type Raw = Record<string, unknown>;
 const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function failure(source: string, rule: string, message: string, pointer = ''): ManifestResult {
-  const problem: ManifestProblem = { pointer, message, source, rule };
-  return { ok: false, problems: [problem], warnings: [], source };
-}
-
 /** The format a file name implies, or `undefined`. */
 export function formatOf(path: string): ManifestFormat | undefined {
   const name = basename(path);
@@ -51,136 +41,6 @@ export function formatOf(path: string): ManifestFormat | undefined {
   if (name.endsWith('.toml')) return 'toml';
   if (name.endsWith('.json')) return 'json';
   return undefined;
-}
-
-type Located =
-  | { ok: true; table: unknown; defaults: Raw; reference?: string; warnings: ManifestProblem[] }
-  | { ok: false; result: ManifestResult };
-
-/** Package metadata that fills the manifest's version/description/license when it omits them. */
-function inheritedFields(project: unknown): Raw {
-  if (!isObject(project)) return {};
-  const out: Raw = {};
-  if (typeof project.version === 'string') out.version = project.version;
-  if (typeof project.description === 'string') out.description = project.description;
-  if (typeof project.license === 'string') out.license = project.license;
-  else if (isObject(project.license) && typeof project.license.text === 'string') {
-    out.license = project.license.text;
-  }
-  return out;
-}
-
-function parseDocument(
-  text: string,
-  format: ManifestFormat,
-  source: string,
-): { ok: true; doc: unknown } | { ok: false; result: ManifestResult } {
-  if (format === 'toml' || format === 'pyproject') {
-    try {
-      return { ok: true, doc: parseToml(text) };
-    } catch (error) {
-      if (error instanceof TomlError) {
-        const first = error.message.split('\n')[0] ?? error.message;
-        return {
-          ok: false,
-          result: failure(
-            source,
-            'syntax',
-            `TOML syntax error at line ${error.line}, column ${error.column}: ${first}`,
-          ),
-        };
-      }
-      return {
-        ok: false,
-        result: failure(source, 'syntax', `TOML syntax error: ${String(error)}`),
-      };
-    }
-  }
-  try {
-    return { ok: true, doc: JSON.parse(text) };
-  } catch (error) {
-    return {
-      ok: false,
-      result: failure(
-        source,
-        'syntax',
-        `JSON syntax error: ${error instanceof Error ? error.message : String(error)}`,
-      ),
-    };
-  }
-}
-
-function locate(doc: unknown, format: ManifestFormat, source: string): Located {
-  const fail = (message: string): Located => ({
-    ok: false,
-    result: failure(source, 'structure', message),
-  });
-  if (!isObject(doc)) return fail('the file must hold a table/object');
-  const tool =
-    isObject(doc.tool) && isObject(doc.tool.dagstack) ? doc.tool.dagstack.plugin : undefined;
-
-  switch (format) {
-    case 'pyproject':
-      if (tool === undefined) return fail('pyproject.toml has no [tool.dagstack.plugin] table');
-      return { ok: true, table: tool, defaults: inheritedFields(doc.project), warnings: [] };
-    case 'toml': {
-      const warnings: ManifestProblem[] = [];
-      if (doc.plugin !== undefined) {
-        if (tool !== undefined) {
-          warnings.push({
-            pointer: '',
-            message:
-              'both [plugin] and [tool.dagstack.plugin] are present; [tool.dagstack.plugin] is ignored',
-            source,
-            rule: 'shadowed',
-          });
-        }
-        return { ok: true, table: doc.plugin, defaults: {}, warnings };
-      }
-      if (tool !== undefined)
-        return { ok: true, table: tool, defaults: inheritedFields(doc.project), warnings };
-      return fail(
-        'no [plugin] table (or [tool.dagstack.plugin]) in the file; put the manifest fields under [plugin]',
-      );
-    }
-    case 'json':
-      return {
-        ok: true,
-        table: isObject(doc.plugin) ? doc.plugin : doc,
-        defaults: {},
-        warnings: [],
-      };
-    case 'package.json': {
-      const field = doc.dagstack;
-      const defaults = inheritedFields(doc);
-      if (field === undefined) return fail('package.json has no "dagstack" field');
-      if (typeof field === 'string')
-        return { ok: true, table: undefined, defaults, reference: field, warnings: [] };
-      if (!isObject(field))
-        return fail('the "dagstack" field of package.json must be an object or a path');
-      if (typeof field.manifest === 'string') {
-        return { ok: true, table: undefined, defaults, reference: field.manifest, warnings: [] };
-      }
-      if (isObject(field.manifest))
-        return { ok: true, table: field.manifest, defaults, warnings: [] };
-      return {
-        ok: true,
-        table: isObject(field.plugin) ? field.plugin : field,
-        defaults,
-        warnings: [],
-      };
-    }
-  }
-}
-
-function validateWithDefaults(
-  located: Located & { ok: true },
-  options: ValidateManifestOptions,
-): ManifestResult {
-  const table = isObject(located.table) ? { ...located.defaults, ...located.table } : located.table;
-  const result = validateManifest(table, options);
-  if (located.warnings.length === 0) return result;
-  return { ...result, warnings: [...located.warnings, ...result.warnings] };
 }
 
 /**
@@ -194,18 +54,13 @@ export function parseManifest(
   format: ManifestFormat,
   source = 'inline',
 ): ManifestResult {
-  const parsed = parseDocument(text, format, source);
-  if (!parsed.ok) return parsed.result;
-  const located = locate(parsed.doc, format, source);
-  if (!located.ok) return located.result;
-  if (located.reference !== undefined) {
-    return failure(
-      source,
-      'structure',
-      `the "dagstack" field points to "${located.reference}"; load the package folder with loadManifest() to follow it`,
-    );
-  }
-  return validateWithDefaults(located, { source });
+  const outcome = evaluateText(text, format, source);
+  if (outcome.kind === 'result') return outcome.result;
+  return failure(
+    source,
+    'structure',
+    `the "dagstack" field points to ${quote(outcome.reference)}; load the package folder with loadManifest() to follow it`,
+  );
 }
 
 function ioMessage(error: unknown, path: string): string {
@@ -221,6 +76,9 @@ async function declaresManifest(path: string): Promise<boolean> {
   const format = formatOf(path);
   if (format !== 'package.json' && format !== 'pyproject') return true;
   try {
+    // A file over the size limit counts as declaring one: loading it then
+    // reports the limit, rather than the folder silently not being a plugin.
+    if ((await stat(path)).size > MAX_MANIFEST_BYTES) return true;
     const text = await readFile(path, 'utf8');
     if (format === 'package.json') {
       const doc: unknown = JSON.parse(text);
@@ -278,6 +136,7 @@ export async function findManifestFile(dir: string): Promise<
 /** The file a package.json `dagstack` field points to, resolved, if any. */
 async function packageReference(path: string): Promise<string | undefined> {
   try {
+    if ((await stat(path)).size > MAX_MANIFEST_BYTES) return undefined;
     const doc: unknown = JSON.parse(await readFile(path, 'utf8'));
     if (!isObject(doc)) return undefined;
     const field = doc.dagstack;
@@ -297,6 +156,12 @@ async function packageReference(path: string): Promise<string | undefined> {
  * Read a manifest from a file, or from a plugin folder (the file is found by
  * {@link MANIFEST_FILE_NAMES} precedence), and validate it. Never throws:
  * unreadable files and syntax errors are problems in the result.
+ *
+ * Files are limited to 1 MiB. A file of 32 K characters or more is parsed and
+ * validated on a worker thread (one per process, ended when idle; it does not
+ * keep the process alive), so that a hostile manifest does not block the
+ * event loop; the result is the same. A file that takes longer than 60 s or
+ * more than 256 MB to check is a problem with rule `limit`.
  * @since 0.1.0
  */
 export async function loadManifest(path: string): Promise<ManifestResult> {
@@ -346,18 +211,18 @@ async function loadFile(file: string, depth: number): Promise<ManifestResult> {
       return failure(
         file,
         'io',
-        `the file is ${info.size} bytes; manifests are limited to ${MAX_MANIFEST_BYTES}`,
+        `the file is ${info.size} bytes; manifests are limited to ${MAX_MANIFEST_BYTES} (1 MiB)`,
       );
     }
     text = await readFile(file, 'utf8');
   } catch (error) {
     return failure(file, 'io', ioMessage(error, file));
   }
-  const parsed = parseDocument(text, format, file);
-  if (!parsed.ok) return parsed.result;
-  const located = locate(parsed.doc, format, file);
-  if (!located.ok) return located.result;
-  if (located.reference === undefined) return validateWithDefaults(located, { source: file });
+  const located: TextOutcome =
+    text.length >= OFF_THREAD_CHARS
+      ? await evaluateOffThread(text, format, file)
+      : evaluateText(text, format, file);
+  if (located.kind === 'result') return located.result;
 
   // package.json points to the manifest file: it must stay inside the package.
   const pointerField = '/dagstack/manifest';
@@ -378,7 +243,7 @@ async function loadFile(file: string, depth: number): Promise<ManifestResult> {
     return failure(
       file,
       'structure',
-      `"${located.reference}" points outside the package folder`,
+      `${quote(located.reference)} points outside the package folder`,
       pointerField,
     );
   }
@@ -389,7 +254,7 @@ async function loadFile(file: string, depth: number): Promise<ManifestResult> {
       return failure(
         file,
         'structure',
-        `"${located.reference}" resolves (through a link) outside the package folder`,
+        `${quote(located.reference)} resolves (through a link) outside the package folder`,
         pointerField,
       );
     }
@@ -397,7 +262,7 @@ async function loadFile(file: string, depth: number): Promise<ManifestResult> {
     return failure(
       file,
       'io',
-      `"${located.reference}" named by package.json: ${ioMessage(error, referenced)}`,
+      `${quote(located.reference)} named by package.json: ${ioMessage(error, referenced)}`,
       pointerField,
     );
   }

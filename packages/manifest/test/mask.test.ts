@@ -46,6 +46,29 @@ describe('maskSecrets', () => {
     });
   });
 
+  it('masks the whole value of a secret-named key, whatever its type', () => {
+    expect(MASK).toBe('[MASKED]');
+    expect(
+      maskSecrets({
+        API_TOKEN: ['sk-1', 'sk-2'],
+        DB_PASSWORD: { value: 'hunter2' },
+        service_key: 42,
+        access_token: true,
+        auth: 'sk-bare',
+        env: { SEARCH_TOKEN_ENV: 'SEARCH_TOKEN', list: [{ client_secret: { v: 1 } }] },
+        partition_key: null,
+      }),
+    ).toEqual({
+      API_TOKEN: MASK,
+      DB_PASSWORD: MASK,
+      service_key: MASK,
+      access_token: MASK,
+      auth: MASK,
+      env: { SEARCH_TOKEN_ENV: 'SEARCH_TOKEN', list: [{ client_secret: MASK }] },
+      partition_key: null,
+    });
+  });
+
   it('handles cycles and non-string secrets', () => {
     const a: Record<string, unknown> = { password: 1234 };
     a.self = a;
@@ -57,19 +80,60 @@ describe('maskSecrets', () => {
 
   it('recognises the documented key shapes', () => {
     for (const key of [
+      // the spec's list
       'api_key',
-      'apiKey',
+      'secret_key',
+      'access_token',
       'password',
+      'client_secret',
       'AWS_SECRET',
       'slack_token',
+      'DB_PASSWORD',
+      'stripe_key',
+      'SERVICE_KEY',
+      // kept from before, and the camelCase forms
+      'apiKey',
+      'clientSecret',
+      'githubToken',
+      'secret',
+      'token',
       'authorization',
       'Cookie',
       'x-api-key',
     ]) {
       expect(isSecretKey(key), key).toBe(true);
     }
-    for (const key of ['name', 'token_env', 'secret_env', 'tokenizer', 'keyword', 'passage']) {
+    for (const key of [
+      'name',
+      'token_env',
+      'secret_env',
+      'auth_secret_env',
+      'tokenizer',
+      'keyword',
+      'passage',
+      'monkey',
+      'tokens_used',
+      'keys',
+    ]) {
       expect(isSecretKey(key), key).toBe(false);
     }
+  });
+});
+
+describe('keys that end in _key but are the spec’s own fields', () => {
+  it('leaves partition_key, idempotency_key and checkpoint_key visible; other *_key names masked', () => {
+    expect(
+      maskSecrets({
+        unit_of_work: { partition_key: 'tenant' },
+        idempotency_key: 'job-1',
+        checkpointKey: 'unit/7',
+        stripe_key: 'sk-live-1',
+      }),
+    ).toEqual({
+      unit_of_work: { partition_key: 'tenant' },
+      idempotency_key: 'job-1',
+      checkpointKey: 'unit/7',
+      stripe_key: MASK,
+    });
   });
 });

@@ -64,6 +64,9 @@ function validatorFor(schema: object): ValidateFunction {
         strict: false,
         useDefaults: true,
         allowUnionTypes: true,
+        // A schema's `$id` is not registered on the shared instance: the same
+        // `config_schema` read again (reload, rediscovery) would clash with itself.
+        addUsedSchema: false,
       });
       addFormatsModule.default(ajv);
     }
