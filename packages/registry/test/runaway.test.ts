@@ -124,8 +124,19 @@ interface Where {
   grandchild?: number;
 }
 
-function whereOf(root: string, name: string): Where {
-  return JSON.parse(readFileSync(join(root, name, 'alive.json'), 'utf8')) as Where;
+/**
+ * Where a plugin ran, from the file its module wrote when it loaded;
+ * `undefined` when it never got that far (its load timed out first, which a
+ * busy machine can make happen to the short-limit cases).
+ */
+function whereOf(root: string, name: string): Where | undefined {
+  const file = join(root, name, 'alive.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Where) : undefined;
+}
+
+/** Forget where plugins ran before: each host run writes its own files. */
+async function forgetWhere(root: string): Promise<void> {
+  await Promise.all(CASES.map((c) => rm(join(root, c.name, 'alive.json'), { force: true })));
 }
 
 /** A process is alive while /proc has it and it is not a zombie. */
@@ -150,17 +161,20 @@ function running(where: Where, hostPid: number): string[] {
 }
 
 /** Poll until nothing of the plugins runs, or the deadline passes; returns what is left. */
-async function settle(wheres: Where[], hostPid: number, deadlineMs: number): Promise<string[]> {
+async function settle(
+  wheres: readonly (Where | undefined)[],
+  hostPid: number,
+  deadlineMs: number,
+): Promise<string[]> {
   const until = Date.now() + deadlineMs;
   for (;;) {
-    const left = wheres.flatMap((w) => running(w, hostPid));
+    const left = wheres.flatMap((w) => (w === undefined ? [] : running(w, hostPid)));
     if (left.length === 0 || Date.now() > until) return left;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
 let root: string;
-const strays: number[] = [];
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'dagstack-runaway-'));
@@ -172,27 +186,33 @@ afterAll(async () => {
 });
 
 afterEach(() => {
-  // Whatever a failed test left running is ended here.
-  for (const pid of strays.splice(0)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
+  // Whatever a failed test left running is ended here: every plugin process
+  // (with its process group) and grandchild the plugins recorded.
+  for (const c of CASES) {
+    const where = whereOf(join(root, 'plugins'), c.name);
+    if (where === undefined) continue;
+    const pids = [where.grandchild, where.pid === process.pid ? undefined : where.pid];
+    for (const pid of pids) {
+      if (pid === undefined || !processAlive(pid)) continue;
+      for (const target of [-pid, pid]) {
+        try {
+          process.kill(target, 'SIGKILL');
+        } catch {
+          // already gone, or not a group leader
+        }
+      }
     }
   }
 });
 
 describe('runaway isolated plugins', () => {
   it('ends the thread or process of a plugin that spins or hangs in load, setup, a hook or teardown', async () => {
-    const registry = new PluginRegistry({ healthChecks: false });
+    await forgetWhere(join(root, 'plugins'));
+    const registry = new PluginRegistry({ logger: 'silent', healthChecks: false });
     registry.registerKind(TOOL);
     await registry.discover(join(root, 'plugins'));
     await registry.setupAll();
     const wheres = new Map(CASES.map((c) => [c.name, whereOf(join(root, 'plugins'), c.name)]));
-    for (const w of wheres.values()) {
-      if (w.pid !== process.pid) strays.push(w.pid);
-      if (w.grandchild !== undefined) strays.push(w.grandchild);
-    }
     const state = (name: string) => registry.status().find((s) => s.name === name)?.state;
 
     // Load and setup: timed out, unavailable, and ended.
@@ -204,7 +224,7 @@ describe('runaway isolated plugins', () => {
     }
     expect(
       await settle(
-        failedEarly.map((c) => wheres.get(c.name) as Where),
+        failedEarly.map((c) => wheres.get(c.name)),
         process.pid,
         4000,
       ),
@@ -214,7 +234,9 @@ describe('runaway isolated plugins', () => {
     const started = CASES.filter((c) => !failedEarly.includes(c));
     for (const c of started) {
       expect(state(c.name), c.name).toBe('ready');
-      expect(running(wheres.get(c.name) as Where, process.pid), c.name).not.toEqual([]);
+      const where = wheres.get(c.name);
+      expect(where, c.name).toBeDefined();
+      expect(running(where as Where, process.pid), c.name).not.toEqual([]);
     }
 
     // A spinning hook times out for the caller.
@@ -233,7 +255,7 @@ describe('runaway isolated plugins', () => {
     for (const c of started) expect(state(c.name), c.name).toBe('leaked');
     expect(
       await settle(
-        started.map((c) => wheres.get(c.name) as Where),
+        started.map((c) => wheres.get(c.name)),
         process.pid,
         4000,
       ),
@@ -308,6 +330,7 @@ describe('a host with runaway plugins', () => {
   });
 
   it('exits by itself within 5 s of close(), with every plugin thread and process gone', async () => {
+    await forgetWhere(join(root, 'plugins'));
     const host = join(root, 'host.mjs');
     await writeFile(host, HOST_SOURCE);
     const spawned = spawn(process.execPath, [host], {
@@ -338,6 +361,10 @@ describe('a host with runaway plugins', () => {
     expect(states['spin-setup-thread']).toBe('unavailable');
     expect(states['ignore-teardown-process']).toBe('leaked');
     const wheres = CASES.map((c) => whereOf(join(root, 'plugins'), c.name));
+    // The plugins that got ready ran in this host: their threads and processes are known.
+    for (const [i, c] of CASES.entries()) {
+      if (!failsToStart(c)) expect(wheres[i]?.pid, c.name).toBeDefined();
+    }
     expect(await settle(wheres, spawned.pid as number, 4000)).toEqual([]);
   });
 });
