@@ -178,16 +178,7 @@ export class Lifecycle {
               resolved === undefined
                 ? 'is not registered'
                 : `is ${failedKeys.has(resolved.key) ? 'unavailable' : resolved.state}${resolved.error ? ` (${resolved.error.message})` : ''}`;
-            this.#host.setState(
-              record,
-              'unavailable',
-              new MissingDependency({
-                plugin: record.manifest.name,
-                kind: record.manifest.kind,
-                dependency: dep.name,
-                reason,
-              }),
-            );
+            this.#dependencyFailed(record, dep.name, reason);
             failedKeys.add(record.key);
             changed = true;
             break;
@@ -251,16 +242,7 @@ export class Lifecycle {
           const r = store.dependency(d.name, d.kind);
           return r === undefined || !started(r.state);
         });
-        this.#host.setState(
-          record,
-          'unavailable',
-          new MissingDependency({
-            plugin: record.manifest.name,
-            kind: record.manifest.kind,
-            dependency: failedDep?.name ?? '?',
-            reason: 'failed to start',
-          }),
-        );
+        this.#dependencyFailed(record, failedDep?.name ?? '?', 'failed to start');
         continue;
       }
       runnable.push(record);
@@ -288,6 +270,18 @@ export class Lifecycle {
     }
     if (completed.length > 0) order.push(completed);
     names.push(...completed.map((k) => (store.get(k) as PluginRecord).manifest.name));
+  }
+
+  /** Make a record `unavailable` for a dependency that is missing or not started; returns the error. */
+  #dependencyFailed(record: PluginRecord, dependency: string, reason: string): MissingDependency {
+    const error = new MissingDependency({
+      plugin: record.manifest.name,
+      kind: record.manifest.kind,
+      dependency,
+      reason,
+    });
+    this.#host.setState(record, 'unavailable', error);
+    return error;
   }
 
   #resolveDeps(record: PluginRecord): string[] {
@@ -420,14 +414,11 @@ export class Lifecycle {
     record.handle = undefined;
     if (!this.#host.compatibility.check(record)) throw record.error as PluginRegistryError;
     if (!this.#depsReady(record)) {
-      const error = new MissingDependency({
-        plugin: name,
-        kind: record.manifest.kind,
-        dependency: record.manifest.depends_on.map((d) => d.name).join(', '),
-        reason: 'is not ready',
-      });
-      this.#host.setState(record, 'unavailable', error);
-      throw error;
+      throw this.#dependencyFailed(
+        record,
+        record.manifest.depends_on.map((d) => d.name).join(', '),
+        'is not ready',
+      );
     }
     const { loader } = this.#host;
     const ok =
