@@ -579,6 +579,20 @@ describe('contract', () => {
     expect(report.checks.find((c) => c.id === 'serializable')?.status).toBe('pass');
   }, 120_000);
 
+  it('a plugin scaffolded by init for a kind whose hook returns nothing passes as generated', async () => {
+    const root = tempDir();
+    expect(
+      (await cli(['init', 'auditor', 'logbook', '--kinds', FIXTURE_KINDS], { cwd: root })).code,
+    ).toBe(0);
+    const run = await cli(['contract', 'plugins/logbook', '--kinds', FIXTURE_KINDS, '--json'], {
+      cwd: root,
+    });
+    const report = run.json<{ ok: boolean; checks: { id: string; status: string }[] }>();
+    expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(report.checks.find((c) => c.id === 'serializable')?.status).toBe('pass');
+    expect(run.code).toBe(0);
+  }, 120_000);
+
   it('a plugin that writes globals fails with AmbientStateViolation and exit 1', async () => {
     const root = writeTree(tempDir(), {
       ...prefix(

@@ -187,6 +187,36 @@ describe('serializable boundaries', () => {
     expect(failuresOf(report, 'serializable')[0]?.message).toMatch(/Date/);
   });
 
+  it('passes hooks that return nothing (a broadcast_notify handler), with and without a hookspec', async () => {
+    const events: KindSpec = {
+      kind: 'events',
+      kind_api_version: '1.0.0',
+      hooks: [
+        {
+          name: 'on_event',
+          dispatch: 'broadcast_notify',
+          mcp_exposed: true,
+          input_schema: { type: 'object' },
+          output_schema: { type: 'null' },
+        },
+        { name: 'on_event_async', dispatch: 'broadcast_notify', mcp_exposed: false },
+      ],
+    };
+    const samples = [
+      { hook: 'on_event', input: { name: 'saved' } },
+      { hook: 'on_event_async', input: {} },
+    ];
+    for (const kindSpec of [undefined, events]) {
+      const report = await runContractSuite({
+        manifest: fixture('notifier'),
+        samples,
+        ...(kindSpec === undefined ? {} : { kindSpec }),
+      });
+      expect(report.ok, report.formatFailures()).toBe(true);
+      expect(report.check('serializable')?.status).toBe('pass');
+    }
+  });
+
   it('reports a sample input that is not JSON', async () => {
     const report = await runContractSuite({
       manifest: fixture('clean'),

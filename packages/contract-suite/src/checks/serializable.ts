@@ -1,6 +1,7 @@
 /**
  * The `serializable` check (ADR-0003 §2): every sample input and output of
- * the primary in-process run survives JSON; with a `kindSpec`, outputs match
+ * the primary in-process run survives JSON (a hook that returns nothing sends
+ * no value and passes); with a `kindSpec`, outputs match
  * the hook's output schema and a chain stage's output fits the next stage's
  * input schema.
  *
@@ -47,12 +48,16 @@ export function checkSerializable(
     }
     const result = a.results[i];
     if (result === undefined || !result.ok) return;
+    // A hook that returns nothing (a broadcast_notify handler, a singleton
+    // with no result, a chain stage keeping the value) sends no value: there
+    // is nothing to serialise, and over MCP it is an empty result.
+    if (result.value === undefined) return;
     const issues = findJsonIssues(result.value);
     for (const issue of issues) fail(i, 'output', issue.pointer, `${issue.type}: ${issue.problem}`);
     if (issues.length > 0) return;
     const hookSpec = target.options.kindSpec?.hooks.find((h) => h.name === sample.hook);
     if (hookSpec === undefined) return;
-    if (hookSpec.output_schema !== undefined && result.value !== undefined) {
+    if (hookSpec.output_schema !== undefined) {
       for (const p of schemaProblems(hookSpec.output_schema, result.value)) {
         fail(i, 'output', p.pointer, `does not match the hook's output schema: ${p.message}`);
       }
