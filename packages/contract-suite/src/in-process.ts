@@ -10,9 +10,9 @@
  */
 
 import { listTree } from '../host/probes.mjs';
-import { createSession, importEntry, outcomeOf, type Settled } from '../host/session.mjs';
+import { importEntry, outcomeOf, type Settled } from '../host/session.mjs';
 import type { AmbientRecord, InProcessRun, InProcessRuns, Target } from './context.js';
-import { makeInstance } from './instance.js';
+import { openSession } from './instance.js';
 import type { Instrumentation } from './instrument.js';
 
 /** One run of the samples through a fresh instance; `defaults` selects the production resources. */
@@ -23,13 +23,7 @@ async function runInProcess(
   defaults: boolean,
 ): Promise<InProcessRun> {
   recorder.phase = 'import';
-  const instance = await makeInstance(target, namespace);
-  const session = createSession({
-    manifest: target.manifest,
-    instance,
-    seed: target.seed,
-    now: target.now,
-    config: target.config,
+  const session = await openSession(target, namespace, {
     ...(target.options.logger === undefined ? {} : { logger: target.options.logger }),
     ...(target.options.resources === undefined ? {} : { extraResources: target.options.resources }),
     defaults,

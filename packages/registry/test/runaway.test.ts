@@ -305,6 +305,52 @@ priority = ${priority}
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 
+/** Host processes the tests start; any still running after a test is killed. */
+const hosts: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const host of hosts.splice(0)) {
+    if (host.exitCode === null && host.signalCode === null) host.kill('SIGKILL');
+  }
+});
+
+interface HostRun {
+  readonly pid: number;
+  readonly code: number | null;
+  /** When the process exited (`Date.now()`). */
+  readonly at: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run `source` as a host in a child process over the built package and the plugins in `plugins`. */
+async function runHost(name: string, source: string, plugins: string): Promise<HostRun> {
+  const file = join(root, name);
+  await writeFile(file, source);
+  const spawned = spawn(process.execPath, [file], {
+    env: {
+      ...process.env,
+      REGISTRY_ENTRY: pathToFileURL(join(PACKAGE_DIR, 'dist/index.js')).href,
+      PLUGINS: plugins,
+      TOOL_KIND: JSON.stringify(TOOL),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  hosts.push(spawned);
+  let stdout = '';
+  let stderr = '';
+  spawned.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+  });
+  spawned.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const { code, at } = await new Promise<{ code: number | null; at: number }>((resolve) =>
+    spawned.once('exit', (exitCode) => resolve({ code: exitCode, at: Date.now() })),
+  );
+  return { pid: spawned.pid as number, code, at, stdout, stderr };
+}
+
 const HOST_SOURCE = `
 const { PluginRegistry } = await import(process.env.REGISTRY_ENTRY);
 const registry = new PluginRegistry();
@@ -322,41 +368,15 @@ setImmediate(() => process.stderr.write(JSON.stringify(process.getActiveResource
 `;
 
 describe('a host with runaway plugins', () => {
-  let child: ChildProcess | undefined;
-
-  afterEach(() => {
-    if (child !== undefined && child.exitCode === null && child.signalCode === null)
-      child.kill('SIGKILL');
-  });
-
   it('exits by itself within 5 s of close(), with every plugin thread and process gone', async () => {
     await forgetWhere(join(root, 'plugins'));
-    const host = join(root, 'host.mjs');
-    await writeFile(host, HOST_SOURCE);
-    const spawned = spawn(process.execPath, [host], {
-      env: {
-        ...process.env,
-        REGISTRY_ENTRY: pathToFileURL(join(PACKAGE_DIR, 'dist/index.js')).href,
-        PLUGINS: join(root, 'plugins'),
-        TOOL_KIND: JSON.stringify(TOOL),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child = spawned;
-    let stdout = '';
-    let stderr = '';
-    spawned.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    spawned.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    const exit = await new Promise<{ code: number | null; at: number }>((resolve) =>
-      spawned.once('exit', (code) => resolve({ code, at: Date.now() })),
-    );
-    expect(exit.code, stderr).toBe(0);
-    const report = JSON.parse(stdout.trim()) as { closed: number; states: [string, string][] };
-    expect(exit.at - report.closed, stderr).toBeLessThan(5000);
+    const exit = await runHost('host.mjs', HOST_SOURCE, join(root, 'plugins'));
+    expect(exit.code, exit.stderr).toBe(0);
+    const report = JSON.parse(exit.stdout.trim()) as {
+      closed: number;
+      states: [string, string][];
+    };
+    expect(exit.at - report.closed, exit.stderr).toBeLessThan(5000);
     const states = Object.fromEntries(report.states);
     expect(states['spin-setup-thread']).toBe('unavailable');
     expect(states['ignore-teardown-process']).toBe('leaked');
@@ -365,7 +385,7 @@ describe('a host with runaway plugins', () => {
     for (const [i, c] of CASES.entries()) {
       if (!failsToStart(c)) expect(wheres[i]?.pid, c.name).toBeDefined();
     }
-    expect(await settle(wheres, spawned.pid as number, 4000)).toEqual([]);
+    expect(await settle(wheres, exit.pid, 4000)).toEqual([]);
   });
 });
 
@@ -385,13 +405,6 @@ registry.close();
 `;
 
 describe('a host awaiting a long call of an isolated plugin', () => {
-  let child: ChildProcess | undefined;
-
-  afterEach(() => {
-    if (child !== undefined && child.exitCode === null && child.signalCode === null)
-      child.kill('SIGKILL');
-  });
-
   it('stays alive until the answer comes (thread and process), then exits', async () => {
     const dir = join(root, 'slow');
     for (const [i, model] of (['thread_cpu_bound', 'process_cpu_bound'] as const).entries()) {
@@ -423,31 +436,11 @@ priority = ${i}
 `,
       );
     }
-    const host = join(root, 'waiting-host.mjs');
-    await writeFile(host, WAITING_HOST);
-    const spawned = spawn(process.execPath, [host], {
-      env: {
-        ...process.env,
-        REGISTRY_ENTRY: pathToFileURL(join(PACKAGE_DIR, 'dist/index.js')).href,
-        PLUGINS: dir,
-        TOOL_KIND: JSON.stringify(TOOL),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child = spawned;
-    let stdout = '';
-    let stderr = '';
-    spawned.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    spawned.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    const code = await new Promise<number | null>((resolve) => spawned.once('exit', resolve));
+    const run = await runHost('waiting-host.mjs', WAITING_HOST, dir);
     // 13: Node's exit code for a top-level await that never settled (the loop ran dry).
-    expect(code, stderr).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     expect(
-      stdout
+      run.stdout
         .trim()
         .split('\n')
         .map((line) => JSON.parse(line)),

@@ -19,11 +19,11 @@ import {
 } from '@dagstack/plugin-api';
 import { findJsonIssues } from '../../host/json.mjs';
 import { edgeCases, pluginFrames } from '../../host/probes.mjs';
-import { createSession, describeError, type ErrorInfo } from '../../host/session.mjs';
+import { describeError, type ErrorInfo } from '../../host/session.mjs';
 import type { Target } from '../context.js';
 import { errorText, sampleLabel } from '../findings.js';
 import { HostFailure, hostRequest, inChild } from '../hosts.js';
-import { makeInstance } from '../instance.js';
+import { openSession } from '../instance.js';
 import type { CheckRecorder } from '../report.js';
 
 /** One edge case's result. */
@@ -137,14 +137,7 @@ export async function checkFallback(
 async function fallbackInProcess(
   target: Target,
 ): Promise<{ setupError?: ErrorInfo; results: FallbackResult[] }> {
-  const instance = await makeInstance(target, undefined);
-  const session = createSession({
-    manifest: target.manifest,
-    instance,
-    seed: target.seed,
-    now: target.now,
-    config: target.config,
-  });
+  const session = await openSession(target, undefined);
   const results: FallbackResult[] = [];
   try {
     const setup = await session.setup();

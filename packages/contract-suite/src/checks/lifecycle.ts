@@ -24,12 +24,12 @@ import {
   snapshot,
   trackAsyncResources,
 } from '../../host/probes.mjs';
-import { createSession, describeError, type ErrorInfo, outcomeOf } from '../../host/session.mjs';
+import { describeError, type ErrorInfo, outcomeOf } from '../../host/session.mjs';
 import type { InProcessRun, Target } from '../context.js';
 import { UnexpectedOutput } from '../errors.js';
 import { compareOutcomes, errorText, locate, sampleLabel } from '../findings.js';
 import { hostRequest, inChild } from '../hosts.js';
-import { makeInstance } from '../instance.js';
+import { openSession } from '../instance.js';
 import type { CheckRecorder } from '../report.js';
 
 /** What the leak probe answers, in a forked host or in this process. */
@@ -190,14 +190,7 @@ async function lifecycleInProcess(target: Target): Promise<LifecycleAnswer> {
   let tmpdirEntries: string[] = [];
   let after: ReturnType<typeof snapshot> | undefined;
   try {
-    const instance = await makeInstance(target, undefined);
-    const session = createSession({
-      manifest: target.manifest,
-      instance,
-      seed: target.seed,
-      now: target.now,
-      config: target.config,
-    });
+    const session = await openSession(target, undefined);
     try {
       if ((await session.setup()).ok) {
         for (const s of target.samples) await session.invoke(s.hook, s.input, s.metadata);
