@@ -1,0 +1,2 @@
+import { describe, it } from 'vitest';
+describe('placeholder', () => { it.todo('docs compat'); });
