@@ -218,9 +218,69 @@ export function rejectDuplicates(
  * at most 100 problems.
  * @since 0.1.0
  */
-export async function discover(
+export function discover(
   roots: string | readonly string[],
-  options: DiscoverOptions = {},
+  options?: DiscoverOptions,
+): Promise<DiscoveryResult>;
+/**
+ * The docs' form: discover plugin folders below `roots` and register every
+ * valid one in `registry` (what `registry.discover(roots, options)` does).
+ * Returns what was registered and what failed; one bad plugin never throws.
+ *
+ * ```ts
+ * const registry = new PluginRegistry();
+ * const result = await discover(registry, 'plugins/', { ignore: ['node_modules', 'dist'] });
+ * ```
+ * @since 0.2.0
+ */
+export function discover(
+  registry: DiscoveryTarget,
+  roots: string | readonly string[],
+  options?: DiscoverOptions,
+): Promise<DiscoveryResult>;
+export function discover(
+  first: string | readonly string[] | DiscoveryTarget,
+  second?: string | readonly string[] | DiscoverOptions,
+  third?: DiscoverOptions,
+): Promise<DiscoveryResult> {
+  if (isDiscoveryTarget(first)) {
+    if (typeof second !== 'string' && !Array.isArray(second)) {
+      return Promise.reject(
+        new DiscoveryError('discover(registry, roots) needs the folder(s) to search', {
+          path: String(second),
+          reason: 'root_missing',
+          hint: "pass the plugins folder as the second argument, e.g. discover(registry, 'plugins/')",
+        }),
+      );
+    }
+    return first.discover(second as string | readonly string[], third);
+  }
+  return scan(first, (second ?? {}) as DiscoverOptions);
+}
+
+/**
+ * Anything that registers what a discovery finds: a `PluginRegistry` (its
+ * `discover(roots, options)` method). The first argument of the docs' form
+ * of {@link discover}.
+ * @since 0.2.0
+ */
+export interface DiscoveryTarget {
+  /** Discover below `roots` and register every valid plugin. */
+  discover(roots: string | readonly string[], options?: DiscoverOptions): Promise<DiscoveryResult>;
+}
+
+function isDiscoveryTarget(value: unknown): value is DiscoveryTarget {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as DiscoveryTarget).discover === 'function'
+  );
+}
+
+async function scan(
+  roots: string | readonly string[],
+  options: DiscoverOptions,
 ): Promise<DiscoveryResult> {
   const rootList = (typeof roots === 'string' ? [roots] : [...roots]).map((r) => resolve(r));
   const ignore = new Set(options.ignore ?? DEFAULT_IGNORE);

@@ -11,6 +11,7 @@ export type {
   DiscoveryFailure,
   DiscoveryResult,
   DiscoverySource,
+  DiscoveryTarget,
 } from './discover.js';
 export { DEFAULT_IGNORE, discover } from './discover.js';
 export type { DiscoverPackagesOptions, DiscoverRemoteOptions } from './sources.js';

@@ -231,3 +231,35 @@ describe('discover', () => {
     expect(summarise(await discover(root), root)).toEqual({ entries: [], failures: [] });
   });
 });
+
+describe('discover(registry, roots, options) — the docs form', () => {
+  it('hands the roots and options to the target and returns its result', async () => {
+    await writeTree(root, { 'echo/dagstack.toml': toml('echo') });
+    const seen: unknown[] = [];
+    const target = {
+      async discover(roots: string | readonly string[], options?: { ignore?: readonly string[] }) {
+        seen.push(roots, options);
+        return discover(roots, options);
+      },
+    };
+    const result = await discover(target, root, { ignore: ['dist'] });
+    expect(seen).toEqual([root, { ignore: ['dist'] }]);
+    expect(result.entries.map((e) => e.manifest.name)).toEqual(['echo']);
+  });
+
+  it('refuses a missing roots argument with a typed error naming the fix', async () => {
+    const target = { discover: async () => ({ entries: [], failures: [], scanned: 0 }) };
+    const error = await (discover as (...args: unknown[]) => Promise<unknown>)(target).catch(
+      (e: unknown) => e,
+    );
+    expect(isDiscoveryError(error)).toBe(true);
+    expect((error as Error).message).toContain('needs the folder');
+    expect((error as { hint?: string }).hint).toContain("discover(registry, 'plugins/')");
+  });
+
+  it('still treats a string or a list as roots (the scan form)', async () => {
+    await writeTree(root, { 'a/dagstack.toml': toml('a'), 'b/dagstack.toml': toml('b') });
+    const result = await discover([join(root, 'a'), join(root, 'b')]);
+    expect(result.entries.map((e) => e.manifest.name)).toEqual(['a', 'b']);
+  });
+});

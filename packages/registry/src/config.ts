@@ -52,6 +52,32 @@ export function configFromObject(config: Readonly<Record<string, unknown>>): Con
   };
 }
 
+/**
+ * The registry's config source with the last `setupAll({ configs })` in
+ * front: `configs["<kind>.<name>"]`, then `configs[name]`, then `base`.
+ * @internal
+ */
+export function layeredConfig(
+  configs: () => Readonly<Record<string, unknown>> | undefined,
+  base: ConfigSource | undefined,
+): ConfigSource {
+  const layered: ConfigSource = {
+    get(kind: string, name: string): unknown {
+      const given = configs();
+      if (given !== undefined) {
+        const value = given[`${kind}.${name}`] ?? given[name];
+        if (value !== undefined) return value;
+      }
+      return base?.get(kind, name);
+    },
+  };
+  if (base?.subscribe !== undefined) {
+    const subscribe = base.subscribe.bind(base);
+    layered.subscribe = (listener) => subscribe(listener);
+  }
+  return layered;
+}
+
 let ajv: Ajv2020 | undefined;
 const compiled = new WeakMap<object, ValidateFunction>();
 

@@ -159,6 +159,12 @@ export class DispatchBinding {
           manifest: record.manifest,
           handle,
           inFlight: record.inFlight,
+          // The plugin's own object, for in-process plugins only (the docs'
+          // `getLoadedPlugins()[i].instance`); remote and isolated ones have none.
+          instance:
+            handle.runtime === 'in_process' && typeof handle.instance === 'object'
+              ? (handle.instance ?? undefined)
+              : undefined,
         },
         this.#route,
       );

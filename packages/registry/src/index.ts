@@ -19,8 +19,9 @@ export { createIsolatedHandle } from './isolated.js';
 export type { LogFormat, LogLevel, StderrLoggerOptions } from './logger.js';
 export { bindLogger, createStderrLogger } from './logger.js';
 export type { PlanNode } from './plan.js';
-export { planStartGroups } from './plan.js';
+export { planStartGroups, topoSort } from './plan.js';
 export type {
+  HostResources,
   PluginRegistryOptions,
   PluginStatus,
   SetupOptions,

@@ -14,7 +14,9 @@
 import {
   AmbiguousPlugin,
   type CallMetadata,
+  closestName,
   envKindSuffix,
+  type Logger,
   MissingDependency,
   type PluginFailure,
   type PluginRegistryError,
@@ -32,7 +34,12 @@ import { asRegistryError } from './failure.js';
 import { deepFreeze } from './freeze.js';
 import type { HealthMonitor } from './health.js';
 import type { PluginLoader } from './loader.js';
-import type { SetupOptions, SetupReport } from './options.js';
+import {
+  type HostResources,
+  resourceRecord,
+  type SetupOptions,
+  type SetupReport,
+} from './options.js';
 import { type PlanNode, planStartGroups } from './plan.js';
 import type { PluginRecord } from './record.js';
 import type { RecordStore } from './store.js';
@@ -45,6 +52,8 @@ export interface LifecycleHost {
   readonly health: HealthMonitor<PluginRecord>;
   readonly dispatch: DispatchBinding;
   readonly engine: Pick<DispatchEngine, 'verify' | 'settled'>;
+  /** Where start-time warnings go. */
+  readonly logger: Logger;
   /** Environment for `DAGSTACK_ACTIVE_<KIND>`. */
   env(): Readonly<Record<string, string | undefined>>;
   /** Change a record's state (events, error, dispatch refresh unless batching). */
@@ -57,21 +66,31 @@ const started = (state: PluginState): boolean => state === 'ready' || state === 
 export class Lifecycle {
   readonly #host: LifecycleHost;
   #startOrder: string[][] = [];
-  #resources: Readonly<Record<string, unknown>>;
+  /** The registry's own resources (a record or a live container). */
+  readonly #base: HostResources | undefined;
+  /** What the starts so far added, merged over the base. */
+  #extra: Readonly<Record<string, unknown>> = {};
+  /** Per-plugin configuration of the last start that gave `configs`. */
+  #configs: Readonly<Record<string, Readonly<Record<string, unknown>>>> | undefined;
   #metadata: CallMetadata = Object.freeze({});
   /** While true, state changes do not re-publish to dispatch (setupAll/teardownAll do it per group). */
   #batching = false;
   /** Set up during a start group, published to dispatch before they are `ready`. */
   readonly #pendingReady = new Set<PluginRecord>();
 
-  constructor(host: LifecycleHost, resources: Readonly<Record<string, unknown>>) {
+  constructor(host: LifecycleHost, resources: HostResources | undefined) {
     this.#host = host;
-    this.#resources = resources;
+    this.#base = resources;
   }
 
-  /** The resources plugins are started with (the registry's, with the last start's merged over). */
+  /** The resources plugins are started with (the registry's, with the starts' merged over). */
   get resources(): Readonly<Record<string, unknown>> {
-    return this.#resources;
+    return { ...resourceRecord(this.#base), ...this.#extra };
+  }
+
+  /** The `configs` of the last start that gave them, by plugin name or `kind.name`. */
+  get configs(): Readonly<Record<string, Readonly<Record<string, unknown>>>> | undefined {
+    return this.#configs;
   }
 
   /** The metadata of the last start, given to every `setup(ctx)`. */
@@ -94,7 +113,8 @@ export class Lifecycle {
     const { store, compatibility } = this.#host;
     this.#metadata = deepFreeze(structuredClone(options.metadata ?? {})) as CallMetadata;
     if (options.resources !== undefined)
-      this.#resources = { ...this.#resources, ...options.resources };
+      this.#extra = { ...this.#extra, ...resourceRecord(options.resources) };
+    if (options.configs !== undefined) this.#configs = this.#checkConfigs(options.configs);
     const candidates = [...store.values()].filter(
       (r) =>
         r.state === 'registered' ||
@@ -270,6 +290,29 @@ export class Lifecycle {
     }
     if (completed.length > 0) order.push(completed);
     names.push(...completed.map((k) => (store.get(k) as PluginRecord).manifest.name));
+  }
+
+  /** `configs` as given (copied), with a warning for each key that names no registered plugin. */
+  #checkConfigs(
+    configs: Readonly<Record<string, Readonly<Record<string, unknown>>>>,
+  ): Readonly<Record<string, Readonly<Record<string, unknown>>>> {
+    const names = new Set<string>();
+    for (const record of this.#host.store.values()) {
+      names.add(record.manifest.name);
+      names.add(`${record.manifest.kind}.${record.manifest.name}`);
+    }
+    for (const key of Object.keys(configs)) {
+      if (names.has(key)) continue;
+      const near = closestName(key, names, 3);
+      this.#host.logger.warn(`setupAll configs: "${key}" names no registered plugin`, {
+        config_key: key,
+        hint:
+          near === undefined
+            ? 'key configs by plugin name (or "<kind>.<name>")'
+            : `did you mean "${near}"?`,
+      });
+    }
+    return { ...configs };
   }
 
   /** Make a record `unavailable` for a dependency that is missing or not started; returns the error. */

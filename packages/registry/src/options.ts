@@ -75,8 +75,13 @@ export interface PluginRegistryOptions {
    * @default a stderr logger at level `warn`
    */
   logger?: Logger | 'silent';
-  /** Named resources the host provides (`clock`, `rng`, `blob_store`, ...). */
-  resources?: Readonly<Record<string, unknown>>;
+  /**
+   * Named resources the host provides (`clock`, `rng`, `blob_store`, ...): a
+   * record by name, or a `ResourceRegistry` (any object with `names()` and
+   * `get(name)`), read when plugins start, so resources registered in it
+   * after the registry was made are seen by the next `setupAll()`.
+   */
+  resources?: HostResources;
   /** Per-plugin configuration: sections `<kind>.<name>`. */
   config?: ConfigSource | Readonly<Record<string, unknown>>;
   /** Environment for `DAGSTACK_ACTIVE_<KIND>` and `DAGSTACK_PLUGIN_TRUSTED_PUBLISHERS`. @default process.env */
@@ -105,8 +110,53 @@ export interface PluginRegistryOptions {
 export interface SetupOptions {
   /** Metadata given to every `setup(ctx)` (ADR-0005 §1). */
   metadata?: CallMetadata;
-  /** Extra resources for this start (merged over the registry's). */
-  resources?: Readonly<Record<string, unknown>>;
+  /**
+   * Extra resources for this start, merged over the registry's: a record by
+   * name or a `ResourceRegistry` (read once, when the start begins). A later
+   * start's resources are merged over these.
+   */
+  resources?: HostResources;
+  /**
+   * Per-plugin configuration for this start, by plugin name (or
+   * `"<kind>.<name>"` where two kinds share a name), taken before the
+   * registry's `config` source. Each value is validated against the plugin's
+   * `config_schema` (a failure makes that plugin `unavailable` with
+   * `ConfigInvalid`, naming the field). A name that matches no registered
+   * plugin is logged as a warning with the closest name. Kept for later
+   * starts and `reload()` until a start gives `configs` again.
+   * @since 0.2.0
+   */
+  configs?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
+/**
+ * Resources as a host hands them over: a record by name, or a container
+ * such as `ResourceRegistry` of `@dagstack/plugin-resources` (anything with
+ * `names()` and `get(name)`; a plain object is always read as a record).
+ * @since 0.2.0
+ */
+export type HostResources =
+  | Readonly<Record<string, unknown>>
+  | { names(): readonly string[]; get(name: string): unknown };
+
+/**
+ * `resources` as a record: a plain object as is, a container by its names.
+ * @internal
+ */
+export function resourceRecord(
+  value: HostResources | undefined,
+): Readonly<Record<string, unknown>> {
+  if (value === undefined) return {};
+  const proto = Object.getPrototypeOf(value) as unknown;
+  const plain = proto === Object.prototype || proto === null;
+  const container = value as { names?: unknown; get?: unknown };
+  if (!plain && typeof container.names === 'function' && typeof container.get === 'function') {
+    const { names, get } = value as { names(): readonly string[]; get(name: string): unknown };
+    const out: Record<string, unknown> = {};
+    for (const name of names.call(value)) out[name] = get.call(value, name);
+    return out;
+  }
+  return value as Readonly<Record<string, unknown>>;
 }
 
 /** What {@link PluginRegistry.setupAll} did. @since 0.1.0 */

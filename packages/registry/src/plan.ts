@@ -1,4 +1,10 @@
-import { DependencyCycle, RUNTIME_START_ORDER, type Runtime } from '@dagstack/plugin-api';
+import {
+  DependencyCycle,
+  MissingDependency,
+  type PluginManifest,
+  RUNTIME_START_ORDER,
+  type Runtime,
+} from '@dagstack/plugin-api';
 
 /** What the start planner needs to know of a plugin. */
 export interface PlanNode {
@@ -86,4 +92,58 @@ export function planStartGroups(nodes: readonly PlanNode[]): PlanNode[][] {
     groups.push(group);
   }
   return groups;
+}
+
+/**
+ * The order in which the registry starts `manifests` (ADR-0002 §Startup
+ * order): dependencies first, in-process before `mcp_stdio` before
+ * `mcp_http` where dependencies allow, then priority (highest first), then
+ * name. The same planner as `setupAll()`, for hosts that want the order
+ * without starting anything; teardown runs it in reverse.
+ *
+ * A `depends_on` entry resolves by name (and kind, when the manifest gives
+ * one) among `manifests`. Throws {@link MissingDependency} for an entry that
+ * names no manifest in the list (or a name several kinds share without its
+ * kind) and {@link DependencyCycle} naming the plugins of a cycle.
+ *
+ * ```ts
+ * for (const m of topoSort(registry.list())) console.log('setup', m.name);
+ * ```
+ * @since 0.2.0
+ */
+export function topoSort<TManifest extends PluginManifest>(
+  manifests: readonly TManifest[],
+): TManifest[] {
+  const keyOf = (m: PluginManifest): string => `${m.kind}/${m.name}`;
+  const byKey = new Map<string, TManifest>();
+  const byName = new Map<string, TManifest[]>();
+  for (const m of manifests) {
+    byKey.set(keyOf(m), m);
+    byName.set(m.name, [...(byName.get(m.name) ?? []), m]);
+  }
+  const nodes: PlanNode[] = [...byKey.values()].map((m) => ({
+    key: keyOf(m),
+    name: m.name,
+    priority: m.priority,
+    runtime: m.runtime[0] as Runtime,
+    deps: m.depends_on.map((dep) => {
+      const matches =
+        dep.kind === undefined
+          ? (byName.get(dep.name) ?? [])
+          : [byKey.get(`${dep.kind}/${dep.name}`)].filter((x) => x !== undefined);
+      if (matches.length === 1) return keyOf(matches[0] as TManifest);
+      throw new MissingDependency({
+        plugin: m.name,
+        kind: m.kind,
+        dependency: dep.name,
+        reason:
+          matches.length === 0
+            ? 'is not among the manifests given'
+            : `matches ${matches.length} plugins (${matches.map((x) => x.kind).join(', ')}): give its kind in depends_on`,
+      });
+    }),
+  }));
+  return planStartGroups(nodes)
+    .flat()
+    .map((n) => byKey.get(n.key) as TManifest);
 }

@@ -44,7 +44,7 @@ import type { DispatchCandidate, DispatchEngine, DispatchOptions } from '@dagsta
 import { maskSecrets, validateManifest } from '@dagstack/plugin-manifest';
 import { AuditLog } from './audit.js';
 import { Compatibility } from './compatibility.js';
-import { type ConfigSource, configFromObject, pushConfigChanges } from './config.js';
+import { type ConfigSource, configFromObject, layeredConfig, pushConfigChanges } from './config.js';
 import { PluginContexts } from './context.js';
 import { createEngine, DispatchBinding } from './dispatch-binding.js';
 import { asRegistryError } from './failure.js';
@@ -61,6 +61,7 @@ import { RecordStore, statusOf } from './store.js';
 import { CORE_VERSION } from './version.js';
 
 export type {
+  HostResources,
   PluginRegistryOptions,
   PluginStatus,
   SetupOptions,
@@ -88,7 +89,7 @@ export class PluginRegistry {
   readonly #contexts: PluginContexts;
   readonly #dispatch: DispatchBinding;
   readonly #lifecycle: Lifecycle;
-  readonly #config: ConfigSource | undefined;
+  readonly #config: ConfigSource;
   readonly #discoveryFailures: DiscoveryFailure[] = [];
   readonly #audit: AuditLog;
   #unsubscribeConfig: (() => void) | undefined;
@@ -136,12 +137,14 @@ export class PluginRegistry {
       byName: (name) => store.byName(name),
       call: (kind, hook, input, callOptions) => this.call(kind, hook, input, callOptions),
     });
-    this.#config =
+    this.#config = layeredConfig(
+      () => this.#lifecycle.configs,
       options.config === undefined
         ? undefined
         : typeof (options.config as ConfigSource).get === 'function'
           ? (options.config as ConfigSource)
-          : configFromObject(options.config as Readonly<Record<string, unknown>>);
+          : configFromObject(options.config as Readonly<Record<string, unknown>>),
+    );
     this.#engine = createEngine(options, logger, env(), (candidate, error) => {
       const record = store.get(keyOf(candidate.kind, candidate.name));
       if (record !== undefined && record.state === 'ready') {
@@ -181,12 +184,13 @@ export class PluginRegistry {
         health: this.#health,
         dispatch: this.#dispatch,
         engine: this.#engine,
+        logger,
         env,
         setState,
       },
-      options.resources ?? {},
+      options.resources,
     );
-    this.#unsubscribeConfig = this.#config?.subscribe?.(() => this.refreshConfig());
+    this.#unsubscribeConfig = this.#config.subscribe?.(() => this.refreshConfig());
   }
 
   // -------------------------------------------------------------------------
@@ -500,9 +504,25 @@ export class PluginRegistry {
   // Introspection
   // -------------------------------------------------------------------------
 
-  /** Every registered manifest, sorted by kind then name. */
-  listManifests(): PluginManifest[] {
+  /**
+   * Every registered manifest, sorted by kind then name (whatever its state:
+   * see {@link status} for states and reasons).
+   *
+   * ```ts
+   * for (const m of registry.list()) console.log(m.kind, m.name);
+   * ```
+   * @since 0.2.0
+   */
+  list(): PluginManifest[] {
     return this.#store.ordered().map((r) => r.manifest);
+  }
+
+  /**
+   * Every registered manifest, sorted by kind then name.
+   * @deprecated Use {@link list} (the docs' name); this alias goes in 0.3.
+   */
+  listManifests(): PluginManifest[] {
+    return this.list();
   }
 
   /** The `/api/plugins` view: one row per plugin, sorted by kind then name. */
