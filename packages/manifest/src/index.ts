@@ -10,6 +10,8 @@ export { checkCoreVersion } from './core-version.js';
 export type { ManifestFormat } from './document.js';
 export type { EntryPoint, EntryPointResult, EntryPointStyle } from './entry-point.js';
 export { parseEntryPoint } from './entry-point.js';
+export type { ManifestParseResult, ManifestSchema } from './manifest-schema.js';
+export { PluginManifestSchema } from './manifest-schema.js';
 export { isSecretKey, MASK, maskSecrets } from './mask.js';
 export {
   assertManifestValid,

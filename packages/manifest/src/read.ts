@@ -293,7 +293,12 @@ async function loadFile(file: string, depth: number): Promise<ManifestResult> {
  */
 export function unwrapManifest(result: ManifestResult): PluginManifest {
   if (result.ok) return result.manifest;
-  throw new ManifestInvalid({
+  throw invalidOf(result);
+}
+
+/** The `ManifestInvalid` error of a failed validation. @internal */
+export function invalidOf(result: Extract<ManifestResult, { ok: false }>): ManifestInvalid {
+  return new ManifestInvalid({
     problems: result.problems,
     path: result.source,
     ...(result.name === undefined ? {} : { plugin: result.name }),

@@ -15,7 +15,7 @@ export type {
   McpHttpRuntime,
   McpHttpRuntimeOptions,
 } from './runtime.js';
-export { createMcpHttpRuntime } from './runtime.js';
+export { createMcpHttpRuntime, MCPHttpAdapter } from './runtime.js';
 export type {
   McpHttpAccessOptions,
   McpHttpEndpoint,

@@ -198,3 +198,16 @@ export function createMcpHttpRuntime(options: McpHttpRuntimeOptions = {}): McpHt
     },
   };
 }
+
+/**
+ * The `mcp_http` runtime under the name of the docs' API page: the same
+ * function as {@link createMcpHttpRuntime} (the primary name), callable with
+ * or without `new` (`new MCPHttpAdapter(options)` returns the runtime).
+ * @since 0.2.0
+ */
+export const MCPHttpAdapter: {
+  (options?: McpHttpRuntimeOptions): McpHttpRuntime;
+  new (options?: McpHttpRuntimeOptions): McpHttpRuntime;
+} = function MCPHttpAdapter(options?: McpHttpRuntimeOptions): McpHttpRuntime {
+  return createMcpHttpRuntime(options);
+} as never;

@@ -13,6 +13,6 @@ export type {
   McpStdioRuntimeOptions,
   StdioProcessInfo,
 } from './runtime.js';
-export { createMcpStdioRuntime } from './runtime.js';
+export { createMcpStdioRuntime, MCPStdioAdapter } from './runtime.js';
 export type { ServedPlugin, ServePluginOptions } from './serve.js';
 export { guardStdout, servePlugin } from './serve.js';

@@ -166,3 +166,16 @@ export function createMcpStdioRuntime(options: McpStdioRuntimeOptions = {}): Mcp
     },
   };
 }
+
+/**
+ * The `mcp_stdio` runtime under the name of the docs' API page: the same
+ * function as {@link createMcpStdioRuntime} (the primary name), callable with
+ * or without `new` (`new MCPStdioAdapter(options)` returns the runtime).
+ * @since 0.2.0
+ */
+export const MCPStdioAdapter: {
+  (options?: McpStdioRuntimeOptions): McpStdioRuntime;
+  new (options?: McpStdioRuntimeOptions): McpStdioRuntime;
+} = function MCPStdioAdapter(options?: McpStdioRuntimeOptions): McpStdioRuntime {
+  return createMcpStdioRuntime(options);
+} as never;
