@@ -72,8 +72,9 @@ function tags(value: unknown): readonly string[] | undefined {
  * The default selector extraction for `capability` hooks: reads, without
  * changing the input, `extension`, `language`, `mimeType` (or `mime_type`)
  * and `capabilities` (a list of tags, or `{ required: [...] }` as in the
- * docs) of an object input. Anything else gives `undefined` (no selector:
- * only "match anything" plugins and the fallback can take the call).
+ * docs) of an object input: the fields of {@link CapabilityRequest}.
+ * Anything else gives `undefined` (no selector: only "match anything"
+ * plugins and the fallback can take the call).
  * @since 0.1.0
  */
 export function selectorFromInput(input: unknown): CapabilitySelector | undefined {

@@ -1,10 +1,11 @@
-import type { DispatchClass, ErrorPolicy, HookSpec, KindSpec } from '@dagstack/plugin-api';
+import type { DispatchClass, ErrorPolicy, KindSpec } from '@dagstack/plugin-api';
 import { DispatchMismatch, KindUnknown, PluginRegistryError } from '@dagstack/plugin-api';
-import { callWithPolicy, DispatchEngine } from './engine.js';
+import { callAsClass, DispatchEngine } from './engine.js';
 import { DispatchRouteConflict } from './errors.js';
 import { type DispatchRoute, isCopyOfLinked, routeOf } from './route.js';
 import type {
   BestEffortResult,
+  CapabilityInput,
   CollectEntry,
   DispatchCandidate,
   DispatchEngineOptions,
@@ -68,8 +69,13 @@ function ownPolicies(options: DispatcherOptions): string[] {
  *   its middleware, routing policy, governance filter, validation, timeouts
  *   and degraded marking apply, and the registry's current plugins of the
  *   kind are the ones called. The dispatcher keeps only its class (a hook
- *   the registry's hookspec gives another class is `DispatchMismatch`; a kind
- *   the registry has no hookspec for is `KindUnknown`) and its result shape.
+ *   the registry's hookspec gives another class is `DispatchMismatch`) and
+ *   its result shape. A kind the registry has no hookspec for (no
+ *   `registerKind`), or a hook its hookspec does not declare, is still called
+ *   through the registry, as this dispatcher's class under an implied
+ *   one-hook spec (no schemas, the default error policy): middleware,
+ *   governance filter, in-flight tracking, timeouts and degraded marking
+ *   apply; a later `registerKind` of the kind governs the calls after it.
  *   The list must hold every plugin of the kind the registry can call; a
  *   narrowed list, plugins of several registries, registry plugins mixed
  *   with hand-built candidates, copies of registry candidates, or a
@@ -93,7 +99,6 @@ export abstract class Dispatcher {
   protected readonly engine: DispatchEngine;
   readonly #spec: KindSpec | undefined;
   readonly #ownPolicies: readonly string[];
-  readonly #hooks = new Map<string, HookSpec>();
   #candidates: readonly DispatchCandidate[] = [];
   /** The registry paths this dispatcher has called through (for `settled()`). */
   readonly #routes = new Set<DispatchRoute>();
@@ -133,7 +138,7 @@ export abstract class Dispatcher {
     try {
       this.#checkHook(hook);
       route = this.#routeFor(plugins, hook);
-      if (route === undefined) this.#prepare(plugins, hook);
+      if (route === undefined) this.#prepare(plugins);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -148,7 +153,8 @@ export abstract class Dispatcher {
         policy,
       });
     }
-    return callWithPolicy(
+    // Without a hookspec the hook runs as this dispatcher's class (implied spec).
+    return callAsClass(
       this.engine,
       this.dispatchClass,
       this.kind,
@@ -247,16 +253,8 @@ export abstract class Dispatcher {
     return route;
   }
 
-  /** Hand-built candidates: register the hook with this dispatcher's class and sync the candidates. */
-  #prepare(plugins: readonly DispatchCandidate[], hook: string): void {
-    if (this.#spec === undefined && !this.#hooks.has(hook)) {
-      this.#hooks.set(hook, { name: hook, dispatch: this.dispatchClass, mcp_exposed: true });
-      this.engine.registerKind({
-        kind: this.kind,
-        kind_api_version: '1',
-        hooks: [...this.#hooks.values()],
-      });
-    }
+  /** Hand-built candidates: sync the own engine's candidates of the kind. */
+  #prepare(plugins: readonly DispatchCandidate[]): void {
     const ofKind = plugins.filter((p) => p.kind === this.kind);
     if (!sameList(ofKind, this.#candidates)) {
       this.engine.setCandidates(this.kind, ofKind);
@@ -459,11 +457,15 @@ export class CapabilityDispatcher<TInput = unknown, TOutput = unknown> extends D
     super(kind, 'capability', options);
   }
 
-  /** Route `input` to the matching plugin among `plugins` and call `hook` on it. */
+  /**
+   * Route `input` to the matching plugin among `plugins` and call `hook` on
+   * it. The input may carry the routing fields of {@link CapabilityRequest}
+   * beside `TInput`'s own (`capabilities: { required: [...] }`, ...).
+   */
   dispatch(
     plugins: readonly DispatchCandidate[],
     hook: string,
-    input: TInput,
+    input: CapabilityInput<TInput>,
     options?: DispatchOptions,
   ): Promise<TOutput> {
     return this.run(plugins, hook, input, options, undefined) as Promise<TOutput>;

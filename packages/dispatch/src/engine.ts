@@ -52,14 +52,22 @@ type CheckedCall = (
   policy: ErrorPolicy | undefined,
 ) => Promise<unknown>;
 
-let checkedCall: CheckedCall;
+let classCall: CheckedCall;
 
 /**
- * Internal entry for the spec-named dispatcher classes: a call that checks
- * the hook's class and may override the hookspec's error policy. Not part of
- * the public API (not exported from the package index).
+ * Internal entry for the dispatcher classes (their own engine and a host's
+ * dispatch route): a call that names the hook's class and may override the
+ * error policy. When the engine has a hookspec declaring the hook, its class
+ * must be `expected` (`DispatchMismatch` otherwise); a kind without a
+ * hookspec, or a hook it does not declare, is called as
+ * `expected` under an implied one-hook spec (no schemas, the default error
+ * policy unless `policy`) instead of rejecting with `KindUnknown`. The call
+ * still runs through the engine: middleware, routing policy, governance
+ * filter, in-flight tracking, timeouts and failure reports apply. Nothing is
+ * registered: `call()` of that kind is still `KindUnknown`, and a later
+ * `registerKind` decides from then on. Not part of the public API.
  */
-export function callWithPolicy(
+export function callAsClass(
   engine: DispatchEngine,
   expected: DispatchClass,
   kind: string,
@@ -68,7 +76,7 @@ export function callWithPolicy(
   options: DispatchOptions,
   policy: ErrorPolicy | undefined,
 ): Promise<unknown> {
-  return checkedCall(engine, expected, kind, hook, input, options, policy);
+  return classCall(engine, expected, kind, hook, input, options, policy);
 }
 
 /** Whether a call's options ask for nothing per call (the hot path may serve it). */
@@ -234,16 +242,21 @@ export class DispatchEngine {
     input: unknown,
     options: DispatchOptions = EMPTY_OPTIONS,
   ): Promise<DispatchResult<C, TValue>> {
-    return this.#checked(expected, kind, hook, input, options, undefined) as Promise<
+    return this.#checked(expected, kind, hook, input, options, undefined, false) as Promise<
       DispatchResult<C, TValue>
     >;
   }
 
   static {
-    checkedCall = (engine, expected, kind, hook, input, options, policy) =>
-      engine.#checked(expected, kind, hook, input, options, policy);
+    classCall = (engine, expected, kind, hook, input, options, policy) =>
+      engine.#checked(expected, kind, hook, input, options, policy, true);
   }
 
+  /**
+   * A call that names the hook's class. `implied`: a hook without a hookspec
+   * gets a plan from an implied spec of class `expected` (`KindTable.planAs`;
+   * such plans never become the one-entry cache, which `call()` trusts).
+   */
   #checked(
     expected: DispatchClass,
     kind: string,
@@ -251,10 +264,11 @@ export class DispatchEngine {
     input: unknown,
     options: DispatchOptions,
     policy: ErrorPolicy | undefined,
+    implied: boolean,
   ): Promise<unknown> {
     let plan: HookPlan;
     try {
-      plan = this.#plan(kind, hook);
+      plan = implied ? this.#kinds.planAs(kind, hook, expected) : this.#plan(kind, hook);
       if (plan.dispatch !== expected) {
         throw new DispatchMismatch({ kind, hook, expected: plan.dispatch, actual: expected });
       }

@@ -43,6 +43,8 @@ export type { DispatchRoute, DispatchRouteOptions, RouteCall } from './route.js'
 export { createDispatchRoute, linkCandidate } from './route.js';
 export type {
   BestEffortResult,
+  CapabilityInput,
+  CapabilityRequest,
   CapabilitySelector,
   CollectEntry,
   DispatchCandidate,

@@ -2,14 +2,17 @@
  * The kinds an engine knows: each kind's hookspec with its compiled schema
  * checks, its sorted business candidates and its cached hook plans, and the
  * middleware stack. Builds a hook's plan (with its hot caller) on first use
- * and runs the start-time checks of `verify()`.
+ * and runs the start-time checks of `verify()`. For a caller that names the
+ * dispatch class (the dispatcher classes), it also builds plans of hooks no
+ * hookspec declares, from an implied one-hook spec (`planAs`), kept apart
+ * from the hookspec's plans and never registering the kind.
  *
  * Owns: the kind table and the middleware stack; every change drops the
  * plans it affects. May not touch: the engine's one-entry plan cache (the
  * engine drops it on every change it forwards here), call state, or the
  * runners; it never calls a plugin.
  */
-import type { HookSpec, KindSpec } from '@dagstack/plugin-api';
+import type { DispatchClass, HookSpec, KindSpec } from '@dagstack/plugin-api';
 import {
   AmbiguousPlugin,
   DISPATCH_CLASSES,
@@ -49,6 +52,28 @@ interface KindState {
   candidates: readonly DispatchCandidate[];
   /** Hook plans, built on first call and dropped on any change of the kind. */
   plans: Map<string, HookPlan>;
+  /**
+   * Plans of hooks the hookspec does not declare (or of a kind without one),
+   * by the class the caller named, then by hook: built by `planAs`, dropped
+   * with `plans`.
+   */
+  implied: Map<DispatchClass, Map<string, HookPlan>>;
+}
+
+/** A kind the table has never heard of: no hookspec, no candidates (never stored). */
+const UNKNOWN_KIND: KindState = {
+  spec: undefined,
+  hookSpecs: new Map(),
+  validators: new Map(),
+  candidates: [],
+  plans: new Map(),
+  implied: new Map(),
+};
+
+/** Drop every cached plan of a kind (the hookspec's and the implied ones). */
+function dropPlans(state: KindState): void {
+  state.plans.clear();
+  state.implied.clear();
 }
 
 function envNameOf(kind: string): string {
@@ -101,7 +126,7 @@ export class KindTable {
     state.spec = spec;
     state.hookSpecs = hookSpecs;
     state.validators = validators;
-    state.plans.clear();
+    dropPlans(state);
   }
 
   /** `DispatchEngine.setCandidates`: the kind's business candidates, sorted. */
@@ -110,7 +135,7 @@ export class KindTable {
     state.candidates = sortCandidates(
       candidates.filter((c) => c.kind === kind && !isMiddlewareCandidate(c)),
     );
-    state.plans.clear();
+    dropPlans(state);
   }
 
   /** `DispatchEngine.setMiddleware`: checks the priorities and stores the stack, sorted. */
@@ -124,7 +149,7 @@ export class KindTable {
       }
     }
     this.#middleware = [...middleware].sort(compareMiddleware);
-    for (const state of this.#kinds.values()) state.plans.clear();
+    for (const state of this.#kinds.values()) dropPlans(state);
   }
 
   /** `DispatchEngine.verify`: the start-time problems of every kind, or of `kind`. */
@@ -210,6 +235,47 @@ export class KindTable {
     return plan;
   }
 
+  /**
+   * The plan of `(kind, hook)` for a caller that names the class `dispatch`
+   * (the dispatcher classes). When the kind's hookspec declares the hook,
+   * its plan ({@link KindTable.plan}; the caller checks the class). For a
+   * kind without a hookspec, or a hook its hookspec does not declare, a plan
+   * from an implied one-hook spec: class `dispatch`, no schemas, the default
+   * error policy. Like any plan it has the kind's candidates, the matching
+   * middleware and the engine's settings; it is cached apart from the
+   * hookspec's plans and dropped with them, and the kind stays unregistered
+   * (`plan()` still throws `KindUnknown`; a later `register` governs).
+   * Throws `PluginRegistryError` for a class that is not a dispatch class.
+   */
+  planAs(kind: string, hook: string, dispatch: DispatchClass): HookPlan {
+    const state = this.#kinds.get(kind);
+    if (state?.spec !== undefined && state.hookSpecs.has(hook)) {
+      return state.plans.get(hook) ?? this.plan(kind, hook);
+    }
+    const cached = state?.implied.get(dispatch)?.get(hook);
+    if (cached !== undefined) return cached;
+    if (!KNOWN_CLASSES.has(dispatch)) {
+      throw new PluginRegistryError(`unknown dispatch class "${String(dispatch)}"`, {
+        kind,
+        hint: `use one of ${[...KNOWN_CLASSES].join(', ')}`,
+      });
+    }
+    const plan = this.#buildPlan(kind, state ?? UNKNOWN_KIND, {
+      name: hook,
+      dispatch,
+      mcp_exposed: false,
+    });
+    if (state !== undefined) {
+      let byHook = state.implied.get(dispatch);
+      if (byHook === undefined) {
+        byHook = new Map();
+        state.implied.set(dispatch, byHook);
+      }
+      byHook.set(hook, plan);
+    }
+    return plan;
+  }
+
   #kindState(kind: string): KindState {
     let state = this.#kinds.get(kind);
     if (state === undefined) {
@@ -219,6 +285,7 @@ export class KindTable {
         validators: new Map(),
         candidates: [],
         plans: new Map(),
+        implied: new Map(),
       };
       this.#kinds.set(kind, state);
     }
@@ -244,6 +311,7 @@ export class KindTable {
         }
       }
     }
+    // None for an implied spec (planAs): its hook is not in the hookspec.
     const validators = state.validators.get(hook);
     const plan: HookPlan = {
       kind,

@@ -5,6 +5,8 @@
  * handed those candidates calls through the registry's path instead of
  * calling the plugins itself, so middleware, routing policy, governance
  * filter, validation and degraded marking apply to it as to `registry.call`.
+ * A kind (or hook) the host has no hookspec for is run there too, as the
+ * dispatcher's class under an implied one-hook spec (`callAsClass`).
  *
  * Owns: the link (a non-enumerable, non-writable `Symbol.for` property on
  * the candidate, read the same by every copy of this package) and the set of
@@ -13,7 +15,7 @@
  * once per candidate, reading only in the dispatcher classes.
  */
 import { type DispatchClass, type ErrorPolicy, PluginRegistryError } from '@dagstack/plugin-api';
-import { callWithPolicy, type DispatchEngine } from './engine.js';
+import { callAsClass, type DispatchEngine } from './engine.js';
 import type { DispatchCandidate, DispatchOptions } from './types.js';
 
 const ROUTE: unique symbol = Symbol.for('dagstack.plugin-system.dispatch-route');
@@ -50,9 +52,14 @@ export interface DispatchRoute {
   readonly owner: string;
   /**
    * Call the hook as the host's own call entry does. Rejects with
-   * `DispatchMismatch` when the hook's class (from the host's hookspec) is
-   * not `call.dispatchClass`, and with `KindUnknown` when the host has no
-   * hookspec for the kind.
+   * `DispatchMismatch` when the host's hookspec declares the hook with a
+   * class other than `call.dispatchClass`. A kind the host has no hookspec
+   * for, or a hook its hookspec does not declare, is called as
+   * `call.dispatchClass` under an implied one-hook spec (no schemas; the
+   * default error policy unless `call.policy`), still through the host's
+   * engine: middleware, routing policy, governance filter, in-flight
+   * tracking, timeouts and failure reports apply. Nothing is registered: a
+   * later hookspec of the kind decides from then on.
    */
   call(call: RouteCall): Promise<unknown>;
   /** Names of the plugins of `kind` the host can call now (middleware excluded). */
@@ -87,7 +94,9 @@ export interface DispatchRouteOptions {
  * A {@link DispatchRoute} over `engine`: calls check the hook's class and
  * honour a dispatcher's error policy, exactly as the engine's own entries
  * (middleware, routing policy, governance filter, validation, timeouts and
- * `onPluginFailure` all apply). Built once by the host, never per call.
+ * `onPluginFailure` all apply). A hook `engine` has no hookspec for runs as
+ * the dispatcher's class under an implied one-hook spec (see
+ * {@link DispatchRoute.call}). Built once by the host, never per call.
  * @since 0.2.0
  */
 export function createDispatchRoute(
@@ -102,7 +111,7 @@ export function createDispatchRoute(
         const diverted = divert(call.kind, call.hook);
         if (diverted !== undefined) return diverted(call.input, call.options);
       }
-      return callWithPolicy(
+      return callAsClass(
         engine,
         call.dispatchClass,
         call.kind,

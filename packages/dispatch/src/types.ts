@@ -38,6 +38,16 @@ export interface DispatchCandidate {
    * @since 0.2.0
    */
   readonly inFlight?: InFlightCalls;
+  /**
+   * The plugin's own object, for a plugin running in this process (the
+   * `in_process` runtime): what `registry.getLoadedPlugins()` callers use to
+   * reach a method directly (`loaded?.instance`). `undefined` for a plugin
+   * that runs in another process or service (`mcp_stdio`, `mcp_http`, or an
+   * in-process plugin isolated in a worker thread or child process): there is
+   * no object here to hand out, only its `handle`. Dispatch never reads it.
+   * @since 0.2.0
+   */
+  readonly instance?: object;
 }
 
 /**
@@ -89,6 +99,57 @@ export interface CapabilitySelector {
   /** Tags the plugin's manifest `capabilities` must all contain. */
   readonly capabilities?: readonly string[];
 }
+
+/**
+ * The routing fields a `capability` call's input may carry, as
+ * {@link selectorFromInput} reads them (when the call gives no `selector`
+ * option and the engine no `selectCapability`): `extension`, `language`,
+ * `mimeType` (or `mime_type`), and `capabilities`, the tags the plugin must
+ * declare, as a list or as `{ required: [...] }` (the docs' form). Fields of
+ * another type are ignored. {@link CapabilityDispatcher.dispatch} accepts
+ * these beside the hook's own input type ({@link CapabilityInput}); the
+ * plugin receives the input as it was given, routing fields included.
+ *
+ * ```ts
+ * const chunker = new CapabilityDispatcher<ChunkPayload, ChunkResult>('chunker');
+ * await chunker.dispatch(plugins, 'chunk', {
+ *   language: 'python',
+ *   content: 'def hello(): ...',
+ *   capabilities: { required: ['lang:python'] },
+ * });
+ * ```
+ * @since 0.2.0
+ */
+export interface CapabilityRequest {
+  /** A file extension the plugin's `supports_extensions` must list (`.py`, `py`, `PY`). */
+  readonly extension?: string;
+  /** A language the plugin's `supports_languages` must list (case-insensitive). */
+  readonly language?: string;
+  /** A MIME type the plugin's `supports_mime_types` must list, or match with `type/*`. */
+  readonly mimeType?: string;
+  /** Same as `mimeType` (read when `mimeType` is absent). */
+  readonly mime_type?: string;
+  /**
+   * Capability tags the plugin's manifest `capabilities` must all contain:
+   * a list, or `{ required: [...] }`. An empty list asks for no tag.
+   */
+  readonly capabilities?:
+    | readonly string[]
+    | {
+        /** The tags that must all be declared. */
+        readonly required?: readonly string[];
+      };
+}
+
+/**
+ * The input type of {@link CapabilityDispatcher.dispatch} for a hook input
+ * type `TInput`: an object type gains the routing fields of
+ * {@link CapabilityRequest} (so `capabilities: { required: [...] }` is not an
+ * excess property); `unknown` and non-object types stay as they are (route
+ * those with the `selector` option).
+ * @since 0.2.0
+ */
+export type CapabilityInput<TInput> = TInput extends object ? TInput & CapabilityRequest : TInput;
 
 /**
  * Per-call options of a dispatch.

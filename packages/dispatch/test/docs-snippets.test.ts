@@ -14,8 +14,6 @@ import {
 } from '../src/index.js';
 import { manifest } from './helpers.js';
 
-type Loaded = DispatchCandidate & { readonly instance: object };
-
 function camel(hook: string): string {
   return hook.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
 }
@@ -24,7 +22,7 @@ function camel(hook: string): string {
  * An in-process handle over a class instance, as the registry's in-process
  * runtime gives one: `list_tools` finds `list_tools` or `listTools`.
  */
-function loaded(instance: object, fields: Record<string, unknown>): Loaded {
+function loaded(instance: object, fields: Record<string, unknown>): DispatchCandidate {
   const methods = new Set<string>();
   for (let proto = Object.getPrototypeOf(instance); proto !== Object.prototype; ) {
     for (const key of Object.getOwnPropertyNames(proto))
@@ -100,7 +98,7 @@ describe('guides/dispatchers/singleton.mdx', () => {
     loaded(new StripeProvider(), { name: 'stripe', kind: 'payment_provider', priority: 50 }),
     loaded(new InternalProvider(), { name: 'internal', kind: 'payment_provider', priority: 10 }),
   ];
-  const registry = { getLoadedPlugins: (): Loaded[] => plugins };
+  const registry = { getLoadedPlugins: (): DispatchCandidate[] => plugins };
 
   it('dispatches to the highest-priority provider', async () => {
     const payment = new SingletonDispatcher<ChargeInput, ChargeOutput>('payment_provider');
@@ -361,13 +359,9 @@ describe('guides/dispatchers/chain.mdx', () => {
 });
 
 describe('guides/dispatchers/capability.mdx', () => {
-  // The docs' ChunkPayload omits `capabilities`, which its own call passes; added here.
-  type ChunkPayload = {
-    language?: string;
-    extension?: string;
-    content: string;
-    capabilities?: { required: string[] };
-  };
+  // As the docs have it: `capabilities` is not part of the payload type, the
+  // dispatcher accepts it beside (CapabilityRequest).
+  type ChunkPayload = { language?: string; extension?: string; content: string };
   type ChunkResult = { chunks: string[] };
 
   class TreeSitterChunker {

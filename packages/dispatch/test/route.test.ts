@@ -156,7 +156,7 @@ describe('dispatchers handed linked candidates call through the host', () => {
     expect(failures).toEqual(['bad', 'bad']);
   });
 
-  it('the host hookspec decides the class: DispatchMismatch and KindUnknown come from it', async () => {
+  it('the host hookspec decides the class: DispatchMismatch comes from it', async () => {
     const h = host();
     h.plugin('c', 'catalog', { list: () => 'c', describe: () => 'c' });
     const mismatch = await new SingletonDispatcher('catalog')
@@ -167,10 +167,17 @@ describe('dispatchers handed linked candidates call through the host', () => {
     expect(await new SingletonDispatcher('catalog').dispatch(h.loaded(), 'describe', null)).toBe(
       'c',
     );
-    // A kind the host has no hookspec for: the host's KindUnknown.
+    // A kind the host has no hookspec for runs as the dispatcher's class
+    // (implied spec, see implied-spec.test.ts); with no plugin of it, the
+    // host's engine has nothing to call.
     const unknown = new SingletonDispatcher('search');
-    await expect(unknown.dispatch(h.loaded(), 'find', null)).rejects.toSatisfy(isKindUnknown);
-    expect(h.calls).toEqual(['c.describe']);
+    await expect(unknown.dispatch(h.loaded(), 'find', null)).rejects.toThrow(
+      /no callable plugin implements singleton hook "find"/,
+    );
+    h.plugin('s', 'search', { find: () => 's' });
+    expect(await unknown.dispatch(h.loaded(), 'find', null)).toBe('s');
+    await expect(h.engine.call('search', 'find', null)).rejects.toSatisfy(isKindUnknown);
+    expect(h.calls).toEqual(['c.describe', 's.find']);
   });
 
   it('diverts singleton calls the host routes itself, and only those', async () => {

@@ -90,6 +90,11 @@ export interface AmbiguousPluginOptions extends PluginErrorOptions {
  */
 export class AmbiguousPlugin extends PluginRegistryError {
   static override readonly code: string = 'AMBIGUOUS_PLUGIN';
+  /**
+   * The kind the plugins share (always set: the constructor requires it;
+   * for a bare name that several kinds use, those kinds, comma-separated).
+   */
+  declare readonly kind: string;
   /** Plugin names (or, for `duplicate_name`, the manifest paths declaring the name). */
   readonly candidates: readonly string[];
   /** Why the choice is ambiguous. */
@@ -192,6 +197,15 @@ export class VersionIncompatible extends PluginRegistryError {
   /** The plugin's declared range when the axis is `core` (docs name). */
   get requiredCoreRange(): string | undefined {
     return this.axis === 'core' ? this.required : undefined;
+  }
+
+  /**
+   * The version of the core this host runs, when the axis is `core` (the
+   * version `requiredCoreRange` was checked against).
+   * @since 0.2.0
+   */
+  get installedCoreVersion(): string | undefined {
+    return this.axis === 'core' ? this.actual : undefined;
   }
 
   /** Alias of {@link PluginRegistryError.plugin} (docs name). */
