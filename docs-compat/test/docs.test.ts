@@ -1,2 +1,152 @@
-import { describe, it } from 'vitest';
-describe('placeholder', () => { it.todo('docs compat'); });
+// Docs compatibility (issue 17, item 4): every TypeScript snippet of the
+// dagstack docs (their TypeScript tabs) and of this project's own Markdown
+// type-checks against the BUILT packages, and the runnable docs snippets run.
+//
+// - The docs are read at test time from $DAGSTACK_DOCS_DIR, else
+//   ../shared/reference/docs next to the repository; when absent, their part
+//   is reported as skipped (never as passed).
+// - Identical snippets (the docs repeat blocks across tabs and sections) are
+//   checked once and listed with all their locations.
+// - Free names of fragments are found by the compiler and looked up in
+//   test/tables.ts (PRELUDES); a name missing there fails its snippet.
+// - Snippets that cannot work because the docs contradict the spec are listed
+//   in EXCEPTIONS, each tied to a heading of docs/spec-decisions.md.
+// - One test per distinct snippet; a summary test prints the table.
+//
+// Needs a built workspace: turbo runs this after `^build`.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CheckReport,
+  check,
+  createScratch,
+  decisionIds,
+  formatReport,
+  problemsOf,
+  reapChildren,
+  removeScratch,
+  type SnippetResult,
+} from './harness.js';
+import {
+  distinctSnippets,
+  type Fence,
+  readDocsFences,
+  readOwnFences,
+  type Snippet,
+  snippetName,
+} from './snippets.js';
+import { EXCEPTIONS } from './tables.js';
+
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+const REPO_ROOT = resolve(PACKAGE_DIR, '..');
+const DOCS_DIR = resolve(
+  process.env.DAGSTACK_DOCS_DIR ?? join(REPO_ROOT, '..', 'shared', 'reference', 'docs'),
+);
+const HAVE_DOCS = existsSync(DOCS_DIR);
+const SPEC_DECISIONS = join(REPO_ROOT, 'docs', 'spec-decisions.md');
+/** DOCS_COMPAT_KEEP=1 keeps the scratch folder to look at (its path is printed). */
+const KEEP = process.env.DOCS_COMPAT_KEEP === '1';
+
+// Collected synchronously: one test per distinct snippet needs the list now.
+const docsFences: Fence[] = HAVE_DOCS ? readDocsFences(DOCS_DIR) : [];
+const docsSnippets: Snippet[] = distinctSnippets(docsFences, 'd');
+const ownFences: Fence[] = readOwnFences(REPO_ROOT);
+const ownSnippets: Snippet[] = distinctSnippets(ownFences, 'o');
+
+let scratch: string | undefined;
+let report: CheckReport | undefined;
+const byId = new Map<string, SnippetResult>();
+
+function cleanUp(): void {
+  reapChildren();
+  if (scratch !== undefined && !KEEP) removeScratch(scratch);
+  else if (scratch !== undefined) process.stdout.write(`\nscratch kept: ${scratch}\n`);
+  scratch = undefined;
+}
+// Also on an abrupt exit of the worker (the hooks below do not run then).
+process.once('exit', cleanUp);
+
+beforeAll(async () => {
+  scratch = createScratch(join(PACKAGE_DIR, '.scratch'));
+  try {
+    report = await check({
+      scratch,
+      repoRoot: REPO_ROOT,
+      ...(HAVE_DOCS ? { docs: { snippets: docsSnippets, fences: docsFences } } : {}),
+      own: { snippets: ownSnippets, fences: ownFences },
+    });
+  } finally {
+    cleanUp();
+  }
+  for (const r of report.results) byId.set(r.id, r);
+}, 240_000);
+
+afterAll(cleanUp);
+
+function verdict(snippet: Snippet): void {
+  const result = byId.get(snippet.id);
+  if (result === undefined)
+    throw new Error(`${snippetName(snippet)}: the check produced no result`);
+  const problems = problemsOf(result);
+  if (problems.length > 0) {
+    const where = snippet.locations.map((l) => `${l.page}:${l.line}`).join(', ');
+    throw new Error(`${result.name}\n(at ${where})\n${problems.join('\n')}`);
+  }
+}
+
+if (HAVE_DOCS) {
+  describe(`dagstack docs (${DOCS_DIR})`, () => {
+    for (const s of docsSnippets) it(snippetName(s), () => verdict(s));
+  });
+} else {
+  describe('dagstack docs', () => {
+    it.skip(`skipped: ${DOCS_DIR} not found`, () => {});
+  });
+}
+
+describe('own docs (README.md, packages/*/README.md, docs/**/*.md)', () => {
+  for (const s of ownSnippets) it(snippetName(s), () => verdict(s));
+});
+
+describe('tables', () => {
+  it('every exception cites a heading of docs/spec-decisions.md and a snippet that exists', () => {
+    const ids = decisionIds(readFileSync(SPEC_DECISIONS, 'utf8'));
+    const at = new Set(
+      [...docsSnippets, ...ownSnippets].map(
+        (s) => `${s.locations[0]?.page}:${s.locations[0]?.line}`,
+      ),
+    );
+    const wrong = EXCEPTIONS.flatMap((e) => [
+      ...(ids.has(e.decision)
+        ? []
+        : [`${e.snippet}: no "### ${e.decision}. " heading in ${SPEC_DECISIONS}`]),
+      ...(!HAVE_DOCS || at.has(e.snippet)
+        ? []
+        : [`${e.snippet}: no such snippet (first location)`]),
+    ]);
+    expect(wrong).toEqual([]);
+  });
+});
+
+it('summary: prints the table', () => {
+  expect(report).toBeDefined();
+  if (report === undefined) return;
+  const docs = { ...report, results: report.results.filter((r) => r.group === 'docs') };
+  const own = {
+    ...report,
+    results: report.results.filter((r) => r.group === 'own'),
+    notes: [],
+    unusedPreludes: [],
+    harness: [],
+  };
+  const text = [
+    HAVE_DOCS
+      ? formatReport(docs, `dagstack docs: ${DOCS_DIR}`)
+      : `\nskipped: ${DOCS_DIR} not found\n`,
+    formatReport(own, 'own docs'),
+  ].join('\n');
+  process.stdout.write(text);
+  expect(report.harness).toEqual([]);
+});

@@ -146,7 +146,7 @@ export interface ContractReport {
   readonly plugin: string | undefined;
   /** The manifest file, or `inline`. */
   readonly source: string | undefined;
-  /** The result of every selected check, in {@link ALL_CHECKS} order. */
+  /** The result of every selected check, in `ALL_CHECKS` order. */
   readonly checks: readonly CheckResult[];
   /** Every failure of every check. */
   readonly failures: readonly ContractFailure[];
