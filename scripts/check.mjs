@@ -20,7 +20,14 @@ function reportDirs() {
     if (!existsSync(base)) continue;
     for (const name of readdirSync(base).sort()) dirs.push(join(base, name));
   }
-  for (const extra of ['conformance', 'integration', 'interop', 'docs-compat', 'examples', 'bench']) {
+  for (const extra of [
+    'conformance',
+    'integration',
+    'interop',
+    'docs-compat',
+    'examples',
+    'bench',
+  ]) {
     if (existsSync(join(root, extra, 'package.json'))) dirs.push(join(root, extra));
   }
   return dirs;

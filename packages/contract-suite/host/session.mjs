@@ -180,7 +180,7 @@ export function createSession(options) {
   };
   return {
     ctx,
-    tmpdir: set.resources.tmpdir,
+    tmpdir: set.resources.tmpdir.path,
     resources: set.resources,
     hooks: [...methods.keys()],
     undeclared,

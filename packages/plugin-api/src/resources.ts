@@ -4,7 +4,7 @@
  * the console or a dagstack logger works without an adapter.
  */
 
-import type { JsonValue } from './manifest.js';
+import type { JsonObject, JsonValue } from './manifest.js';
 
 /** Structured fields attached to a log record. */
 export type LogFields = Readonly<Record<string, unknown>>;
@@ -48,35 +48,92 @@ export const NOOP_LOGGER: Logger = Object.freeze({
 });
 
 /**
- * Source of time. Plugins read time only through this (ADR-0003 §1).
+ * Source of time. Plugins read time only through this (ADR-0003 §1, §8).
+ *
+ * `now` and `monotonicNs` are the protocol as the dagstack docs state it;
+ * `sleep` is this binding's extra. Changed in 0.2.1: `now()` returns a
+ * `Date` (it returned epoch milliseconds) and `monotonicNs()` replaces
+ * `monotonic()` (see spec decision RS1).
  * @since 0.1.0
  */
 export interface Clock {
-  /** Milliseconds since the Unix epoch. */
-  now(): number;
-  /** Monotonic milliseconds, for measuring durations. */
+  /**
+   * The current wall-clock time, as a new `Date` on every call (changing it
+   * does not change the clock). `clock.now().getTime()` gives epoch milliseconds.
+   * @since 0.2.1
+   */
+  now(): Date;
+  /**
+   * A monotonic reading in nanoseconds, for measuring durations: only the
+   * difference of two readings is meaningful, and it never goes back.
+   * @since 0.2.1
+   */
+  monotonicNs(): bigint;
+  /**
+   * Monotonic milliseconds: `Number(monotonicNs()) / 1e6`.
+   * @deprecated Use {@link Clock.monotonicNs}; removed in 0.3.
+   */
   monotonic(): number;
-  /** Resolve after `ms` milliseconds of this clock's time. */
+  /** Resolve after `ms` milliseconds of this clock's time; reject with `signal.reason` when it aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 /**
  * Source of randomness. Seeded implementations give the same sequence on every
  * platform.
+ *
+ * `nextFloat`, `nextInt`, `uuid4` and `choice` are the protocol as the
+ * dagstack docs state it; `bytes` is this binding's extra. `random`, `int`
+ * and `uuid` are the 0.2.0 names, kept for one minor release.
  * @since 0.1.0
  */
 export interface Rng {
-  /** A float in [0, 1). */
-  random(): number;
-  /** An integer in [min, max] (both inclusive). */
-  int(min: number, max: number): number;
+  /** A float in [0, 1). @since 0.2.1 */
+  nextFloat(): number;
+  /** An integer in [low, high], both inclusive. @since 0.2.1 */
+  nextInt(low: number, high: number): number;
+  /** A random RFC 4122 version 4 UUID, lowercase. @since 0.2.1 */
+  uuid4(): string;
+  /** One element of `items`, each equally likely; `items` must not be empty. @since 0.2.1 */
+  choice<T>(items: readonly T[]): T;
   /** `length` random bytes. */
   bytes(length: number): Uint8Array;
-  /** A random RFC 4122 version 4 UUID. */
+  /**
+   * A float in [0, 1).
+   * @deprecated Use {@link Rng.nextFloat}; removed in 0.3.
+   */
+  random(): number;
+  /**
+   * An integer in [min, max] (both inclusive).
+   * @deprecated Use {@link Rng.nextInt}; removed in 0.3.
+   */
+  int(min: number, max: number): number;
+  /**
+   * A random RFC 4122 version 4 UUID.
+   * @deprecated Use {@link Rng.uuid4}; removed in 0.3.
+   */
   uuid(): string;
 }
 
-/** One progress report. */
+/**
+ * One progress update (ADR-0003 §6 `update(percent, message, payload)`).
+ * Crosses process boundaries, so `payload` is JSON.
+ * @since 0.2.1
+ */
+export interface ProgressUpdate {
+  /** Completion as a fraction in [0, 1]: `0.5` is halfway (spec decision RS2). */
+  readonly percent: number;
+  /** Human-readable status text. */
+  readonly message?: string;
+  /** Structured detail, plain JSON (`{ current_file: "a.txt" }`). */
+  readonly payload?: JsonObject;
+}
+
+/**
+ * One progress report of the 0.2.0 `report()` call.
+ * @deprecated Use {@link ProgressUpdate} with {@link ProgressSink.update}; removed in 0.3.
+ * @since 0.1.0
+ */
 export interface ProgressEvent {
   /** Units done so far. */
   readonly current: number;
@@ -87,11 +144,37 @@ export interface ProgressEvent {
 }
 
 /**
- * Where a long-running plugin reports progress (ADR-0003 §6).
+ * Where a long-running plugin reports progress (ADR-0003 §6). The host
+ * decides where updates go (a log, a UI, an orchestrator's unit status).
+ *
+ * ```ts
+ * ctx.progress?.update({ percent: 0.5, message: 'Halfway there' });
+ * ctx.progress?.update(0.75, 'three quarters', { current_file: 'c.txt' }); // ADR form
+ * ctx.progress?.event('file_skipped', { file: 'd.bin' });
+ * ```
  * @since 0.1.0
  */
 export interface ProgressSink {
-  /** Report progress. */
+  /**
+   * Report how far the work is. Takes an update object, or ADR-0003's
+   * positional form `(percent, message?, payload?)`. `percent` is a fraction
+   * in [0, 1]; a value outside it is refused (spec decision RS2).
+   * @since 0.2.1
+   */
+  update(update: ProgressUpdate): void;
+  /** ADR-0003's positional form of {@link ProgressSink.update}. @since 0.2.1 */
+  update(percent: number, message?: string, payload?: JsonObject | null): void;
+  /**
+   * Report something that happened (`event_type`), with JSON detail.
+   * @since 0.2.1
+   */
+  event(type: string, payload?: JsonObject): void;
+  /**
+   * Report progress as units done of a total: `update` with `current / total`
+   * (clamped to [0, 1]) and `{ current, total }` as the payload; without a
+   * positive `total`, `event("progress", { current })`.
+   * @deprecated Use {@link ProgressSink.update}; removed in 0.3.
+   */
   report(event: ProgressEvent): void;
 }
 
@@ -118,21 +201,92 @@ export interface CheckpointStore {
 export interface BlobStore {
   /** Store `data` under `key`, replacing any earlier blob; `contentType` is its MIME type. */
   put(key: string, data: Uint8Array, options?: { contentType?: string }): Promise<void>;
-  /** The blob stored under `key`, or `undefined` when there is none. */
-  get(key: string): Promise<Uint8Array | undefined>;
-  /** Remove the blob under `key`. */
+  /**
+   * The blob stored under `key`. A missing key rejects with a typed error
+   * (`BlobNotFound` in `@dagstack/plugin-resources`, code `BLOB_NOT_FOUND`);
+   * probe with {@link BlobStore.exists}. Before 0.2.1 it resolved `undefined`
+   * (spec decision RS3).
+   */
+  get(key: string): Promise<Uint8Array>;
+  /** Whether a blob is stored under `key`. @since 0.2.1 */
+  exists(key: string): Promise<boolean>;
+  /** Remove the blob under `key`; a missing key is not an error. */
   delete(key: string): Promise<void>;
   /** Keys that start with `prefix` (every key without one). */
   list(prefix?: string): Promise<string[]>;
 }
 
 /**
- * Outbound HTTP, so hosts can meter, proxy or record it. `fetch`-shaped.
+ * The headers of an {@link HttpResponse}: the read side of the web `Headers`.
+ * @since 0.2.1
+ */
+export interface HttpHeaders {
+  /** The value of header `name` (case-insensitive), or `null` when absent. */
+  get(name: string): string | null;
+  /** Whether header `name` is present. */
+  has(name: string): boolean;
+}
+
+/**
+ * What {@link HttpClient} requests resolve to: the part of the web
+ * `Response` plugins rely on, so the global `Response` fits and a test
+ * double can be a plain object (spec decision RS4).
+ * @since 0.2.1
+ */
+export interface HttpResponse {
+  /** HTTP status code. */
+  readonly status: number;
+  /** Whether `status` is in 200-299. */
+  readonly ok: boolean;
+  /** Response headers. */
+  readonly headers: HttpHeaders;
+  /** The body parsed as JSON. */
+  json(): Promise<unknown>;
+  /** The body as text. */
+  text(): Promise<string>;
+  /** The body as bytes. */
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+/**
+ * Outbound HTTP, so hosts can meter, proxy or record it. `get`, `post`,
+ * `put` and `delete` are the protocol as the dagstack docs state it;
+ * `fetch` is the primitive they build on (same arguments and result as the
+ * global `fetch`).
+ *
+ * `post` and `put` send `body` as JSON (`content-type: application/json`
+ * unless the request sets one) unless it is a string, `Uint8Array` (or
+ * another `ArrayBuffer` view), `ArrayBuffer`, `Blob`, `FormData`,
+ * `URLSearchParams` or `ReadableStream`, which are sent as they are.
  * @since 0.1.0
  */
 export interface HttpClient {
   /** Make a request; same arguments and result as the global `fetch`. */
   fetch(input: string | URL, init?: RequestInit): Promise<Response>;
+  /** `GET url`. @since 0.2.1 */
+  get(url: string | URL, init?: RequestInit): Promise<HttpResponse>;
+  /** `POST url` with `body` (JSON unless already a body type). @since 0.2.1 */
+  post(url: string | URL, body: unknown, init?: RequestInit): Promise<HttpResponse>;
+  /** `PUT url` with `body` (JSON unless already a body type). @since 0.2.1 */
+  put(url: string | URL, body: unknown, init?: RequestInit): Promise<HttpResponse>;
+  /** `DELETE url`. @since 0.2.1 */
+  delete(url: string | URL, init?: RequestInit): Promise<HttpResponse>;
+}
+
+/**
+ * A scratch folder of one plugin (the `tmpdir` resource, ADR-0003 §3): the
+ * host creates it for the plugin and removes it, with everything in it,
+ * when the plugin is torn down. Names are single path segments: a name with
+ * a separator, NUL, or `.`/`..` is refused with a typed error.
+ * @since 0.2.1
+ */
+export interface TempDir {
+  /** Absolute path of the folder. */
+  readonly path: string;
+  /** Create the empty file `<name><suffix>` in the folder (it must not exist); its absolute path. */
+  createFile(name: string, suffix?: string): Promise<string>;
+  /** Create the folder `name` in the folder (it must not exist); its absolute path. */
+  createSubdir(name: string): Promise<string>;
 }
 
 /** Handle returned by {@link EventBus.subscribe}. */
@@ -232,8 +386,8 @@ export type StandardResources = {
   http_client: HttpClient;
   /** In-process publish/subscribe. */
   event_bus: EventBus;
-  /** Path of a scratch folder the host removes when the plugin is torn down. */
-  tmpdir: string;
+  /** The plugin's scratch folder, removed when the plugin is torn down (a path string before 0.2.1). */
+  tmpdir: TempDir;
 };
 
 /**
@@ -254,14 +408,31 @@ export const STANDARD_RESOURCE_NAMES: readonly (keyof StandardResources)[] = Obj
 
 /**
  * The resources a plugin was given. Standard names are typed; host-defined
- * names come back as `unknown`.
+ * names come back as `unknown`, or as the type the caller names.
+ *
+ * ```ts
+ * const clock = ctx.resources.get('clock'); // Clock | undefined
+ * this.db = ctx.resources.get<DBClient>('postgres'); // a required resource
+ * const blobs = ctx.resources.get<BlobStore | undefined>('blob_store'); // an optional one
+ * ```
+ *
+ * `get` returns `undefined` for a declared resource the host does not
+ * provide (only an optional one can be missing once the plugin starts:
+ * a missing required one keeps it from starting), and throws
+ * `UndeclaredResource` for a name the manifest does not declare. The type
+ * argument of `get<T>` is the caller's word, as with a cast: name an
+ * optional resource's type with `| undefined`, or probe with `has()`
+ * (spec decision RS5).
  * @since 0.1.0
  */
 export interface ResourceContainer {
   /** The standard resource `name`, typed, or `undefined` when it is not provided. */
   get<TName extends keyof StandardResources>(name: TName): StandardResources[TName] | undefined;
-  /** The resource `name`, or `undefined` when it is not provided. */
-  get(name: string): unknown;
+  /**
+   * The resource `name` as the type the caller names (`unknown` without
+   * one), or `undefined` when it is not provided.
+   */
+  get<T = unknown>(name: string): T;
   /** Whether the resource `name` is available to the plugin. */
   has(name: string): boolean;
   /** Names of the resources available to the plugin. */

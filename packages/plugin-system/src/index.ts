@@ -35,10 +35,13 @@ export type {
   HookImplementation,
   HookSpec,
   HttpClient,
+  HttpHeaders,
+  HttpResponse,
   IdempotencyMode,
   InFlightOperation,
   JsonObject,
   JsonValue,
+  KindConstants,
   KindSpec,
   LogFields,
   Logger,
@@ -60,6 +63,7 @@ export type {
   PluginState,
   ProgressEvent,
   ProgressSink,
+  ProgressUpdate,
   RegistryCallOptions,
   RegistryView,
   ResourceContainer,
@@ -76,6 +80,7 @@ export type {
   StopChain,
   StopChainWith,
   Subscription,
+  TempDir,
   TenantContext,
   Tracer,
   UnitOfWorkSpec,
@@ -135,6 +140,29 @@ export {
   isTeardownErrors,
   isToolCallFailed,
   isVersionIncompatible,
+  KIND_AUDIT_LOGGER,
+  KIND_AUTH_PROVIDER,
+  KIND_CHUNKER,
+  KIND_EMBEDDER,
+  KIND_EVENT_LISTENER,
+  KIND_LLM,
+  KIND_METRIC_EXPORTER,
+  KIND_NOTIFIER,
+  KIND_ORCHESTRATOR,
+  KIND_PAYMENT_PROVIDER,
+  KIND_PIPELINE,
+  KIND_PRICING_STRATEGY,
+  KIND_PROCESSOR,
+  KIND_RATE_LIMITER,
+  KIND_RERANKER,
+  KIND_SINK,
+  KIND_SOURCE,
+  KIND_TAX_CALCULATOR,
+  KIND_TOOL,
+  KIND_TOOL_PROVIDER,
+  KIND_VECTOR_STORE,
+  KIND_WEBHOOK_HANDLER,
+  KINDS,
   KindUnknown,
   LeakDetected,
   MANIFEST_SCHEMA_VERSION,
@@ -173,6 +201,7 @@ export type {
   DiscoveryFailure,
   DiscoveryResult,
   DiscoverySource,
+  DiscoveryTarget,
 } from '@dagstack/plugin-discovery';
 export {
   DEFAULT_IGNORE,
@@ -183,6 +212,8 @@ export {
 } from '@dagstack/plugin-discovery';
 export type {
   BestEffortResult,
+  CapabilityInput,
+  CapabilityRequest,
   CapabilitySelector,
   CollectEntry,
   DispatchCandidate,
@@ -233,7 +264,9 @@ export type {
   EntryPointResult,
   EntryPointStyle,
   ManifestFormat,
+  ManifestParseResult,
   ManifestResult,
+  ManifestSchema,
   ParsedVersionSpec,
   Pep440Version,
   ValidateManifestOptions,
@@ -253,6 +286,7 @@ export {
   MASK,
   manifestJsonSchema,
   maskSecrets,
+  PluginManifestSchema,
   parseEntryPoint,
   parseManifest,
   parsePep440Version,
@@ -263,12 +297,14 @@ export {
 } from '@dagstack/plugin-manifest';
 export type {
   ConfigSource,
+  HostResources,
   IsolatedHandleOptions,
   LogFormat,
   LogLevel,
   PlanNode,
   PluginRegistryOptions,
   PluginStatus,
+  ResourceLookup,
   SetupOptions,
   SetupReport,
   StateChange,
@@ -288,6 +324,7 @@ export {
   planStartGroups,
   resolveEntryPoint,
   resolvePluginConfig,
+  topoSort,
 } from '@dagstack/plugin-registry';
 export type {
   AvailableResources,
@@ -301,12 +338,16 @@ export type {
   InMemoryEventBusOptions,
   LogProgressSinkOptions,
   NextCall,
+  ProgressHandlers,
+  RecordedProgressEvent,
+  RegisterResourceOptions,
   ResourceContainerOptions,
   ResourceErrorOptions,
   ResourceRecord,
   ResourceSet,
   ResourceWrapper,
   RngSeed,
+  SeededRngOptions,
   StandardResourcesOptions,
   TestResources,
   TestResourcesOptions,
@@ -316,11 +357,14 @@ export type {
 export {
   assertJsonValue,
   assertValidKey,
+  BlobNotFound,
   CryptoRng,
+  createProgressSink,
   createResourceContainer,
   createStandardResources,
   createTestResources,
   createTmpdir,
+  DeterministicRng,
   decodeKey,
   decorate,
   encodeKey,
@@ -332,25 +376,36 @@ export {
   InMemoryCheckpointStore,
   InMemoryEventBus,
   InvalidResourceKey,
+  InvalidTempDirName,
+  isBlobNotFound,
   isEmptyDir,
   isInvalidResourceKey,
+  isInvalidTempDirName,
+  isResourceAlreadyRegistered,
   isResourceError,
   isUndeclaredResource,
   LogProgressSink,
   MAX_PLAIN_NAME,
+  MemoryBlobStore,
   MemoryProgressSink,
   missingRequired,
   NoopProgressSink,
+  ResourceAlreadyRegistered,
   ResourceError,
+  ResourceRegistry,
+  releasePluginResources,
   SeededRng,
   SystemClock,
   seedToUint64,
   splitMix64,
+  toProgressUpdate,
   UndeclaredResource,
   WILDCARD_TOPIC,
 } from '@dagstack/plugin-resources';
 
-import type { KindSpec } from '@dagstack/plugin-api';
+import { createRequire } from 'node:module';
+import { type KindSpec, PluginRegistryError } from '@dagstack/plugin-api';
+import type { ContractReport, ContractSuiteOptions } from '@dagstack/plugin-contract-suite';
 import * as OrchestratorV1 from './generated/kinds/orchestrator/v1.js';
 import * as ToolV1 from './generated/kinds/tool/v1.js';
 
@@ -384,3 +439,47 @@ export {
   LOCAL_EXECUTOR_NAME,
   localExecutorManifest,
 } from './orchestrator/manifest.js';
+
+/**
+ * The version of this package, which every `@dagstack/plugin-*` package
+ * shares (they are released as one group): the same as `CORE_VERSION`, the
+ * version manifests' `core_version` is checked against.
+ * @since 0.2.0
+ */
+export const VERSION: string = (
+  createRequire(import.meta.url)('../package.json') as { version: string }
+).version;
+
+export type {
+  ContractReport,
+  ContractSuiteOptions,
+} from '@dagstack/plugin-contract-suite';
+
+/**
+ * Run the plugin contract suite (`@dagstack/plugin-contract-suite`) on one
+ * plugin and return its report. The suite is an optional peer of this
+ * package, for the projects that test plugins (`npm install --save-dev
+ * @dagstack/plugin-contract-suite`): loaded on the first call, so a host that
+ * never runs it neither installs nor loads it (nor the MCP client it uses for
+ * the stdio checks). Without it installed the call rejects with a
+ * `PluginRegistryError` saying what to install.
+ *
+ * ```ts
+ * const report = await runContractSuite({ manifest: 'plugins/fixed-chunker', samples });
+ * expect(report.ok, report.formatFailures()).toBe(true);
+ * ```
+ * @since 0.2.0
+ */
+export async function runContractSuite(options: ContractSuiteOptions): Promise<ContractReport> {
+  let suite: typeof import('@dagstack/plugin-contract-suite');
+  try {
+    suite = await import('@dagstack/plugin-contract-suite');
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new PluginRegistryError('runContractSuite needs @dagstack/plugin-contract-suite', {
+      hint: 'install it next to @dagstack/plugin-system: npm install --save-dev @dagstack/plugin-contract-suite',
+      cause: error,
+    });
+  }
+  return suite.runContractSuite(options);
+}

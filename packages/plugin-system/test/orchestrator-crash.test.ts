@@ -204,7 +204,7 @@ describe('LocalExecutorOrchestrator across a killed host process', () => {
       unit_id: unitId,
       state: 'succeeded',
       attempts: 2,
-      progress: { resumed_from_checkpoint: true, current: 8, total: 8 },
+      progress: { resumed_from_checkpoint: true, percent: 1, payload: { current: 8, total: 8 } },
     });
     expect(unit?.output).toEqual(refUnit?.output);
     expect(unit?.output).toEqual(singlePass(input));

@@ -161,10 +161,9 @@ describe('LocalExecutorOrchestrator: enqueue and status', () => {
         attempt: 1,
         checkpoint_key: `units/${unit_id}`,
         resumed_from_checkpoint: false,
-        current: 4,
-        total: 4,
-        percent: 100,
+        percent: 1,
         message: 'item 3',
+        payload: { current: 4, total: 4 },
       },
     });
     expect(host.orchestrator.unit(unit_id).output).toEqual(singlePass(items(4)));
@@ -227,7 +226,11 @@ describe('LocalExecutorOrchestrator: enqueue and status', () => {
     expect(status.state).toBe('failed');
     expect(status.error).toContain('crashed on purpose after 2 items');
     expect(status.finished_at).toBeDefined();
-    expect(status.progress).toMatchObject({ attempt: 1, current: 2, total: 5 });
+    expect(status.progress).toMatchObject({
+      attempt: 1,
+      percent: 0.4,
+      payload: { current: 2, total: 5 },
+    });
   });
 });
 
@@ -667,7 +670,8 @@ describe('LocalExecutorOrchestrator: checkpoint resume', () => {
     expect(resumed.progress).toMatchObject({
       attempt: 2,
       resumed_from_checkpoint: true,
-      current: 8,
+      percent: 1,
+      payload: { current: 8 },
     });
 
     const reference = await host.enqueue({ plugin_name: 'summer', args: { items: input } });

@@ -59,7 +59,7 @@ export class Summer {
       if (this.journal !== undefined) this.journal.push({ plugin: this.ctx.config.name, unit: unit && unit.unit_id, attempt: unit && unit.attempt, item: i });
       state = { next: i + 1, count: state.count + 1, sum: state.sum + item, digest: step(state.digest, item) };
       if (key !== undefined && store !== undefined) await store.save(key, state);
-      if (this.ctx.progress !== undefined) this.ctx.progress.report({ current: i + 1, total: input.items.length, message: 'item ' + i });
+      if (this.ctx.progress !== undefined) this.ctx.progress.update({ percent: (i + 1) / input.items.length, message: 'item ' + i, payload: { current: i + 1, total: input.items.length } });
       if (this.probe !== undefined) await this.probe.checkpointed(i + 1, unit);
       if (this.ctx.config.fail_after === i + 1 && unit !== undefined && unit.attempt === 1) {
         throw new Error('crashed on purpose after ' + (i + 1) + ' items');

@@ -11,7 +11,9 @@
  * only when the host provides none, and a host `tenant` that is not a
  * `TenantContext` fails the plugin's start (`ResourceError`) instead of
  * being replaced. `ctx.resources` stays scoped to the declared names
- * (ADR-0003 §3): asking it for another throws `UndeclaredResource`.
+ * (ADR-0003 §3): asking it for another throws `UndeclaredResource`. A host
+ * `tmpdir` that hands out per-plugin folders (`createTmpdir`) reaches each
+ * plugin as its own sub-folder; {@link PluginContexts.release} removes it.
  *
  * Owns: building contexts, plugin loggers and views. Holds no state of its
  * own. May not touch: record state, dispatch or registry fields; it reads
@@ -29,7 +31,11 @@ import {
   type RegistryCallOptions,
   type RegistryView,
 } from '@dagstack/plugin-api';
-import { createResourceContainer, ResourceError } from '@dagstack/plugin-resources';
+import {
+  createResourceContainer,
+  ResourceError,
+  releasePluginResources,
+} from '@dagstack/plugin-resources';
 import { bindLogger } from './logger.js';
 import { keyOf, type PluginRecord } from './record.js';
 
@@ -75,6 +81,7 @@ export class PluginContexts {
     const resources = createResourceContainer(provided, {
       declared: m.resources,
       plugin: m.name,
+      owner: record.key,
     });
     // Context services come from the host whatever the manifest declares (R12).
     const get = (name: string): unknown =>
@@ -112,6 +119,23 @@ export class PluginContexts {
         return `PluginContext(${owner.constructor.name}:${m.kind}/${m.name})`;
       },
     }) as PluginContext;
+  }
+
+  /**
+   * Release what the plugin's contexts made for it from the host's
+   * resources (its `tmpdir` sub-folder, with everything in it). Called once
+   * the plugin is torn down or failed to start; a failure is logged, not thrown.
+   */
+  async release(record: PluginRecord): Promise<void> {
+    try {
+      await releasePluginResources(this.#host.resources(), record.key);
+    } catch (error) {
+      this.#host.logger.warn("could not remove the plugin's temporary folder", {
+        plugin: record.manifest.name,
+        kind: record.manifest.kind,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 
   /** The read-only registry view inside a context. */

@@ -62,6 +62,17 @@ export interface LifecycleHost {
 
 const started = (state: PluginState): boolean => state === 'ready' || state === 'degraded';
 
+/** Why a `requires_restart` plugin cannot be reloaded (ADR-0001 §Reload). */
+function mustRestart(record: PluginRecord): PluginUnavailable {
+  return new PluginUnavailable({
+    plugin: record.manifest.name,
+    kind: record.manifest.kind,
+    state: 'requires_restart',
+    reason:
+      'its teardown returned false (it could not release what it holds), so it is not set up again in this process; restart the process',
+  });
+}
+
 /** Starts, stops and reloads plugins in dependency order. */
 export class Lifecycle {
   readonly #host: LifecycleHost;
@@ -447,9 +458,13 @@ export class Lifecycle {
         reason: 'its last teardown never finished; restart the process',
       });
     }
+    if (record.state === 'requires_restart') throw mustRestart(record);
     if (started(record.state)) {
       const error = await this.#stop(record);
       if (error !== undefined) throw error;
+      // ADR-0001: a teardown that returned false cannot be followed by a setup
+      // in this process (the plugin said it could not release its resources).
+      if ((record.state as PluginState) === 'requires_restart') throw mustRestart(record);
     }
     this.#startOrder = this.#startOrder
       .map((g) => g.filter((k) => k !== record.key))

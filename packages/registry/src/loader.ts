@@ -198,6 +198,7 @@ export class PluginLoader {
     } catch (error) {
       // A plugin that failed or hung in setup does not keep running.
       await this.#terminate(record, record.handle);
+      await this.#host.contexts.release(record);
       return this.#fail(record, error, 'setup');
     }
   }
@@ -255,6 +256,11 @@ export class PluginLoader {
       return reason;
     } finally {
       record.configListeners.clear();
+      // ADR-0003: the plugin's temp folder goes with its teardown. A plugin
+      // that could not release what it holds (requires_restart) or never
+      // finished (leaked) keeps it until the host's resources are closed.
+      if (record.state !== 'requires_restart' && record.state !== 'leaked')
+        await this.#host.contexts.release(record);
     }
   }
 

@@ -1,14 +1,15 @@
 /**
- * Blob stores: {@link InMemoryBlobStore} and {@link FileBlobStore}. Both copy
- * bytes in and out (a caller mutating its buffer never changes a stored
- * blob) and add `head(key)` / `exists(key)` to the `BlobStore` protocol so the
+ * Blob stores: {@link InMemoryBlobStore} (alias {@link MemoryBlobStore}) and
+ * {@link FileBlobStore}. Both copy bytes in and out (a caller mutating its
+ * buffer never changes a stored blob), reject `get` of a missing key with
+ * {@link BlobNotFound}, and add `head(key)` to the `BlobStore` protocol so the
  * content type can be read back.
  */
 
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { BlobStore } from '@dagstack/plugin-api';
-import { ResourceError } from './errors.js';
+import { BlobNotFound, ResourceError } from './errors.js';
 import { hasCode, KeyedQueue, readIfExists, unlinkIfExists, writeIntoDir } from './fs-atomic.js';
 import { assertValidKey, decodeKey, encodeKey } from './keys.js';
 
@@ -78,10 +79,12 @@ export class InMemoryBlobStore implements BlobStore {
     this.#blobs.set(key, { data: bytes.slice(), contentType });
   }
 
-  /** A copy of the blob under `key`, or `undefined`. */
-  async get(key: string): Promise<Uint8Array | undefined> {
+  /** A copy of the blob under `key`; {@link BlobNotFound} when there is none. */
+  async get(key: string): Promise<Uint8Array> {
     assertValidKey(key, RESOURCE);
-    return this.#blobs.get(key)?.data.slice();
+    const blob = this.#blobs.get(key);
+    if (blob === undefined) throw new BlobNotFound({ key });
+    return blob.data.slice();
   }
 
   /** Size and content type of the blob under `key`, or `undefined`. */
@@ -112,6 +115,14 @@ export class InMemoryBlobStore implements BlobStore {
     return [...this.#blobs.keys()].filter((k) => k.startsWith(p)).sort();
   }
 }
+
+/**
+ * The name the dagstack docs also give {@link InMemoryBlobStore}: the same class.
+ * @since 0.2.1
+ */
+export const MemoryBlobStore: typeof InMemoryBlobStore = InMemoryBlobStore;
+/** An instance of {@link InMemoryBlobStore}, under its alias. @since 0.2.1 */
+export type MemoryBlobStore = InMemoryBlobStore;
 
 const DATA_SUFFIX = '.blob';
 const META_SUFFIX = '.meta.json';
@@ -171,13 +182,12 @@ export class FileBlobStore implements BlobStore {
     });
   }
 
-  /** The blob under `key`, or `undefined`. */
-  async get(key: string): Promise<Uint8Array | undefined> {
+  /** The blob under `key`; {@link BlobNotFound} when there is none. */
+  async get(key: string): Promise<Uint8Array> {
     assertValidKey(key, RESOURCE);
     const data = await readIfExists(this.#paths(key).data);
-    return data === undefined
-      ? undefined
-      : new Uint8Array(data.buffer, data.byteOffset, data.length);
+    if (data === undefined) throw new BlobNotFound({ key });
+    return new Uint8Array(data.buffer, data.byteOffset, data.length);
   }
 
   /** Size and content type of the blob under `key`, or `undefined`. */

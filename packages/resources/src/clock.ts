@@ -1,6 +1,8 @@
 /**
  * Clocks: {@link SystemClock} (real time) and {@link FrozenClock} (test time
- * that moves only when told to).
+ * that moves only when told to). `now()` is a `Date` and `monotonicNs()` a
+ * bigint of nanoseconds (the docs' `Clock`); `monotonic()` is the deprecated
+ * millisecond form, computed from `monotonicNs()`.
  */
 
 import type { Clock } from '@dagstack/plugin-api';
@@ -24,21 +26,36 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
 
+/** Nanoseconds in a millisecond. */
+const NS_PER_MS = 1_000_000;
+
+/** Milliseconds of a nanosecond reading, for the deprecated `monotonic()`. */
+const toMs = (ns: bigint): number => Number(ns) / NS_PER_MS;
+
 /**
- * Real time: `now()` is `Date.now()`, `monotonic()` is `performance.now()`,
- * `sleep()` uses timers. An aborted `signal` rejects the sleep with the
+ * Real time: `now()` is a `new Date()`, `monotonicNs()` is
+ * `process.hrtime.bigint()`, `sleep()` uses timers and measures its delay
+ * on the monotonic reading. An aborted `signal` rejects the sleep with the
  * signal's `reason` (as `fetch` does).
  * @since 0.1.0
  */
 export class SystemClock implements Clock {
-  /** Milliseconds since the Unix epoch (`Date.now()`). */
-  now(): number {
-    return Date.now();
+  /** The current time (`new Date()`). */
+  now(): Date {
+    return new Date();
   }
 
-  /** Monotonic milliseconds (`performance.now()`); only differences are meaningful. */
+  /** Monotonic nanoseconds (`process.hrtime.bigint()`); only differences are meaningful. @since 0.2.1 */
+  monotonicNs(): bigint {
+    return process.hrtime.bigint();
+  }
+
+  /**
+   * Monotonic milliseconds: `monotonicNs()` in ms.
+   * @deprecated Use {@link SystemClock.monotonicNs}; removed in 0.3.
+   */
   monotonic(): number {
-    return performance.now();
+    return toMs(this.monotonicNs());
   }
 
   /**
@@ -51,13 +68,13 @@ export class SystemClock implements Clock {
     if (signal?.aborted === true) return Promise.reject(abortReason(signal));
     return new Promise<void>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = performance.now() + ms;
+      const deadline = this.monotonicNs() + BigInt(Math.ceil(ms * NS_PER_MS));
       const onAbort = (): void => {
         if (timer !== undefined) clearTimeout(timer);
         reject(abortReason(signal as AbortSignal));
       };
       const arm = (): void => {
-        const left = deadline - performance.now();
+        const left = toMs(deadline - this.monotonicNs());
         if (left <= 0) {
           signal?.removeEventListener('abort', onAbort);
           resolve();
@@ -75,16 +92,20 @@ export class SystemClock implements Clock {
 export interface FrozenClockOptions {
   /** Initial wall time, ms since the epoch or a `Date`. Default `0` (1970-01-01T00:00:00Z). */
   now?: number | Date;
-  /** Initial monotonic reading. Default `0`. */
+  /** Initial monotonic reading in milliseconds. Default `0`. */
   monotonic?: number;
 }
 
 interface Sleeper {
-  readonly deadline: number;
+  /** Monotonic deadline in nanoseconds. */
+  readonly deadline: bigint;
   readonly seq: number;
   readonly resolve: () => void;
   readonly cleanup: () => void;
 }
+
+/** Whole nanoseconds of `ms` milliseconds. */
+const msToNs = (ms: number): bigint => BigInt(Math.round(ms * NS_PER_MS));
 
 /**
  * Test time. It never moves on its own: {@link FrozenClock.advance} moves the
@@ -95,25 +116,35 @@ interface Sleeper {
  * @since 0.1.0
  */
 export class FrozenClock implements Clock {
+  /** Wall time, ms since the epoch. */
   #now: number;
-  #monotonic: number;
+  /** Monotonic reading, ns. */
+  #monotonicNs: bigint;
   #seq = 0;
   #sleepers: Sleeper[] = [];
 
   constructor(options: FrozenClockOptions = {}) {
     const now = options.now instanceof Date ? options.now.getTime() : (options.now ?? 0);
     this.#now = checkFinite('now', now);
-    this.#monotonic = checkFinite('monotonic', options.monotonic ?? 0);
+    this.#monotonicNs = msToNs(checkFinite('monotonic', options.monotonic ?? 0));
   }
 
-  /** The frozen wall time, ms since the epoch. */
-  now(): number {
-    return this.#now;
+  /** The frozen wall time, as a new `Date` on every call. */
+  now(): Date {
+    return new Date(this.#now);
   }
 
-  /** The frozen monotonic reading. */
+  /** The frozen monotonic reading in nanoseconds. @since 0.2.1 */
+  monotonicNs(): bigint {
+    return this.#monotonicNs;
+  }
+
+  /**
+   * The frozen monotonic reading in milliseconds.
+   * @deprecated Use {@link FrozenClock.monotonicNs}; removed in 0.3.
+   */
   monotonic(): number {
-    return this.#monotonic;
+    return toMs(this.monotonicNs());
   }
 
   /** Number of `sleep` calls waiting for time to advance. */
@@ -136,7 +167,7 @@ export class FrozenClock implements Clock {
         reject(abortReason(signal as AbortSignal));
       };
       const sleeper: Sleeper = {
-        deadline: this.#monotonic + ms,
+        deadline: this.#monotonicNs + msToNs(ms),
         seq: this.#seq++,
         resolve,
         cleanup: () => signal?.removeEventListener('abort', onAbort),
@@ -162,7 +193,7 @@ export class FrozenClock implements Clock {
       );
     }
     this.#now += ms;
-    this.#monotonic += ms;
+    this.#monotonicNs += msToNs(ms);
     return this.#wake();
   }
 
@@ -177,16 +208,16 @@ export class FrozenClock implements Clock {
     const delta = next - this.#now;
     this.#now = next;
     if (delta <= 0) return 0;
-    this.#monotonic += delta;
+    this.#monotonicNs += msToNs(delta);
     return this.#wake();
   }
 
   #wake(): number {
     const due = this.#sleepers
-      .filter((s) => s.deadline <= this.#monotonic)
-      .sort((a, b) => a.deadline - b.deadline || a.seq - b.seq);
+      .filter((s) => s.deadline <= this.#monotonicNs)
+      .sort((a, b) => (a.deadline < b.deadline ? -1 : a.deadline > b.deadline ? 1 : a.seq - b.seq));
     if (due.length === 0) return 0;
-    this.#sleepers = this.#sleepers.filter((s) => s.deadline > this.#monotonic);
+    this.#sleepers = this.#sleepers.filter((s) => s.deadline > this.#monotonicNs);
     for (const s of due) {
       s.cleanup();
       s.resolve();

@@ -1,10 +1,12 @@
 /**
- * The per-plugin resource container (`ctx.resources`) and the check the
- * registry runs before start-up.
+ * The per-plugin resource container (`ctx.resources`), the check the
+ * registry runs before start-up, and the release of what a container made
+ * for its plugin (its `tmpdir` sub-folder) at teardown.
  */
 
-import type { ResourceContainer, StandardResources } from '@dagstack/plugin-api';
+import type { ResourceContainer, StandardResources, TempDir } from '@dagstack/plugin-api';
 import { ResourceError, UndeclaredResource } from './errors.js';
+import type { Tmpdir } from './tmpdir.js';
 
 /**
  * Resources by name, as a host provides them.
@@ -34,6 +36,15 @@ export interface ResourceContainerOptions {
   declared?: DeclaredResources;
   /** The plugin's name, for error messages. */
   plugin?: string;
+  /**
+   * Who the container is for (the registry passes the plugin's `kind/name`).
+   * When given, a `tmpdir` resource that hands out per-plugin folders (a
+   * {@link Tmpdir} of `createTmpdir`) reaches the plugin as its own
+   * sub-folder, made on first `get('tmpdir')`; {@link releasePluginResources}
+   * removes it. A `tmpdir` of another shape is passed as it is.
+   * @since 0.2.1
+   */
+  owner?: string;
 }
 
 /** What the host provides: a record of resources, a container, or a list of names. @since 0.1.0 */
@@ -47,6 +58,32 @@ function isContainer(value: unknown): value is ResourceContainer {
     typeof (value as ResourceContainer).get === 'function' &&
     typeof (value as ResourceContainer).names === 'function'
   );
+}
+
+/** Whether a `tmpdir` value hands out per-plugin folders. */
+function isPluginTmpdirs(value: unknown): value is Pick<Tmpdir, 'forPlugin' | 'release'> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Tmpdir).forPlugin === 'function' &&
+    typeof (value as Tmpdir).release === 'function'
+  );
+}
+
+/** Whether `resources` is read as a container (an object that is not plain, with `names`/`get`/`has`). */
+function readsAsContainer(
+  resources: ResourceRecord | ResourceContainer,
+): resources is ResourceContainer {
+  const proto: unknown = Object.getPrototypeOf(resources);
+  return proto !== Object.prototype && proto !== null && isContainer(resources);
+}
+
+/** The resources of a record or a container as name -> value. */
+function entriesOf(resources: ResourceRecord | ResourceContainer): [string, unknown][] {
+  if (readsAsContainer(resources)) {
+    return resources.names().map((name) => [name, resources.get(name)]);
+  }
+  return Object.entries(resources);
 }
 
 function checkDeclared(declared: unknown): DeclaredResources {
@@ -73,21 +110,23 @@ class ScopedResourceContainer implements ResourceContainer {
   readonly #declared: ReadonlySet<string> | undefined;
   readonly #declaredList: readonly string[];
   readonly #plugin: string | undefined;
+  readonly #owner: string | undefined;
 
   constructor(
     values: ReadonlyMap<string, unknown>,
     declared: DeclaredResources | undefined,
-    plugin: string | undefined,
+    options: ResourceContainerOptions,
   ) {
     this.#values = values;
-    this.#plugin = plugin;
+    this.#plugin = options.plugin;
+    this.#owner = options.owner;
     this.#declaredList =
       declared === undefined ? [] : [...new Set([...declared.required, ...declared.optional])];
     this.#declared = declared === undefined ? undefined : new Set(this.#declaredList);
   }
 
   get<TName extends keyof StandardResources>(name: TName): StandardResources[TName] | undefined;
-  get(name: string): unknown;
+  get<T = unknown>(name: string): T;
   get(name: string): unknown {
     if (this.#declared !== undefined && !this.#declared.has(name)) {
       throw new UndeclaredResource(
@@ -96,7 +135,11 @@ class ScopedResourceContainer implements ResourceContainer {
           : { name, declared: this.#declaredList, plugin: this.#plugin },
       );
     }
-    return this.#values.get(name);
+    const value = this.#values.get(name);
+    if (name === 'tmpdir' && this.#owner !== undefined && isPluginTmpdirs(value)) {
+      return value.forPlugin(this.#owner) satisfies TempDir;
+    }
+    return value;
   }
 
   has(name: string): boolean {
@@ -109,8 +152,9 @@ class ScopedResourceContainer implements ResourceContainer {
 }
 
 /**
- * A `ResourceContainer` over `resources` (own enumerable properties; an
- * `undefined` value counts as not provided).
+ * A `ResourceContainer` over `resources`: a record (own enumerable
+ * properties) or a container such as a `ResourceRegistry` (its `names()`
+ * and `get()`). An `undefined` value counts as not provided.
  *
  * With `options.declared`, the container is scoped to the plugin: `has` and
  * `names` show only declared names that are provided, and `get` of a name
@@ -118,11 +162,14 @@ class ScopedResourceContainer implements ResourceContainer {
  * plugin and telling the author to add it to `[plugin.resources]`. `get` of
  * a declared but unprovided name returns `undefined` (optional resources;
  * missing required ones are caught earlier with {@link missingRequired}).
- * The set of resources is fixed when the container is made.
+ * `get<T>(name)` types the value as `T`; it returns the same thing (spec
+ * decision RS5). The set of resources is fixed when the container is made.
+ * With `options.owner`, the `tmpdir` is the owner's own sub-folder (see
+ * {@link ResourceContainerOptions.owner}).
  * @since 0.1.0
  */
 export function createResourceContainer(
-  resources: ResourceRecord,
+  resources: ResourceRecord | ResourceContainer,
   options: ResourceContainerOptions = {},
 ): ResourceContainer {
   if (typeof resources !== 'object' || resources === null) {
@@ -135,10 +182,31 @@ export function createResourceContainer(
   }
   const declared = options.declared === undefined ? undefined : checkDeclared(options.declared);
   const values = new Map<string, unknown>();
-  for (const [name, value] of Object.entries(resources)) {
+  for (const [name, value] of entriesOf(resources)) {
     if (value !== undefined) values.set(name, value);
   }
-  return Object.freeze(new ScopedResourceContainer(values, declared, options.plugin));
+  return Object.freeze(new ScopedResourceContainer(values, declared, options));
+}
+
+/**
+ * Release what containers made with `{ owner }` created for `owner` from
+ * `resources`: today the owner's `tmpdir` sub-folder, removed with
+ * everything in it (see {@link Tmpdir.release}). The registry calls it when
+ * the plugin is torn down. Nothing happens for a `tmpdir` of another shape.
+ * @since 0.2.1
+ */
+export async function releasePluginResources(
+  resources: ResourceRecord | ResourceContainer,
+  owner: string,
+): Promise<void> {
+  const tmpdir: unknown = readsAsContainer(resources)
+    ? resources.has('tmpdir')
+      ? resources.get('tmpdir')
+      : undefined
+    : Object.hasOwn(resources, 'tmpdir')
+      ? (resources as ResourceRecord).tmpdir
+      : undefined;
+  if (isPluginTmpdirs(tmpdir)) await tmpdir.release(owner);
 }
 
 /**

@@ -90,6 +90,82 @@ export class UndeclaredResource extends ResourceError {
   }
 }
 
+/**
+ * `BlobStore.get` of a key under which no blob is stored (spec decision
+ * RS3). Probe with `exists(key)` or `head(key)` first when a missing blob is
+ * expected.
+ * @since 0.2.1
+ */
+export class BlobNotFound extends ResourceError {
+  static override readonly code: string = 'BLOB_NOT_FOUND';
+  /** The key that has no blob. */
+  readonly key: string;
+
+  constructor(options: PluginErrorOptions & { key: string }) {
+    super(`no blob is stored under key ${describeKey(options.key)}`, {
+      hint: 'check with exists(key) before get(key), or put the blob first',
+      ...options,
+      resource: 'blob_store',
+    });
+    this.key = options.key;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { resource: this.resource, key: this.key };
+  }
+}
+
+/**
+ * A name given to `TempDir.createFile` / `createSubdir` (or a suffix) is not
+ * one plain path segment: it is empty, contains `/`, `\` or NUL, or is `.`
+ * or `..`. Such a name could reach outside the plugin's folder.
+ * @since 0.2.1
+ */
+export class InvalidTempDirName extends ResourceError {
+  static override readonly code: string = 'INVALID_TEMPDIR_NAME';
+  /** The rejected name (with its suffix, when one was given), as given. */
+  readonly tempName: unknown;
+
+  constructor(options: PluginErrorOptions & { name: unknown; reason: string }) {
+    super(`invalid name ${describeKey(options.name)}: ${options.reason}`, {
+      hint: 'pass one plain file or folder name, e.g. "chunk-1" with suffix ".json"; build deeper paths from the returned path',
+      ...options,
+      resource: 'tmpdir',
+    });
+    this.tempName = options.name;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return {
+      resource: this.resource,
+      name: typeof this.tempName === 'string' ? this.tempName : String(this.tempName),
+    };
+  }
+}
+
+/**
+ * `ResourceRegistry.register` of a name that is already registered, without
+ * `{ replace: true }`.
+ * @since 0.2.1
+ */
+export class ResourceAlreadyRegistered extends ResourceError {
+  static override readonly code: string = 'RESOURCE_ALREADY_REGISTERED';
+  /** The name that is taken. */
+  readonly resourceName: string;
+
+  constructor(options: PluginErrorOptions & { name: string }) {
+    super(`a resource named "${options.name}" is already registered`, {
+      hint: `register it once, or pass { replace: true } to swap the registered "${options.name}"`,
+      ...options,
+    });
+    this.resourceName = options.name;
+  }
+
+  protected override details(): Record<string, unknown> {
+    return { resource: this.resourceName };
+  }
+}
+
 function describeKey(key: unknown): string {
   if (typeof key !== 'string') return `of type ${key === null ? 'null' : typeof key}`;
   const shown = key.length > 60 ? `${key.slice(0, 60)}…` : key;
@@ -118,4 +194,28 @@ export function isInvalidResourceKey(value: unknown): value is InvalidResourceKe
  */
 export function isUndeclaredResource(value: unknown): value is UndeclaredResource {
   return isPluginError(value, UndeclaredResource.code);
+}
+
+/**
+ * Whether `value` is a {@link BlobNotFound}, from any copy of this package.
+ * @since 0.2.1
+ */
+export function isBlobNotFound(value: unknown): value is BlobNotFound {
+  return isPluginError(value, BlobNotFound.code);
+}
+
+/**
+ * Whether `value` is an {@link InvalidTempDirName}, from any copy of this package.
+ * @since 0.2.1
+ */
+export function isInvalidTempDirName(value: unknown): value is InvalidTempDirName {
+  return isPluginError(value, InvalidTempDirName.code);
+}
+
+/**
+ * Whether `value` is a {@link ResourceAlreadyRegistered}, from any copy of this package.
+ * @since 0.2.1
+ */
+export function isResourceAlreadyRegistered(value: unknown): value is ResourceAlreadyRegistered {
+  return isPluginError(value, ResourceAlreadyRegistered.code);
 }

@@ -7,7 +7,7 @@
  */
 
 export type { BlobInfo, BlobPutOptions } from './blob-store.js';
-export { FileBlobStore, InMemoryBlobStore } from './blob-store.js';
+export { FileBlobStore, InMemoryBlobStore, MemoryBlobStore } from './blob-store.js';
 export { FileCheckpointStore, InMemoryCheckpointStore } from './checkpoint-store.js';
 export type { FrozenClockOptions } from './clock.js';
 export { FrozenClock, SystemClock } from './clock.js';
@@ -17,15 +17,21 @@ export type {
   ResourceContainerOptions,
   ResourceRecord,
 } from './container.js';
-export { createResourceContainer, missingRequired } from './container.js';
+export { createResourceContainer, missingRequired, releasePluginResources } from './container.js';
 export type { NextCall, ResourceWrapper } from './decorate.js';
 export { decorate } from './decorate.js';
 export type { ResourceErrorOptions } from './errors.js';
 export {
+  BlobNotFound,
   InvalidResourceKey,
+  InvalidTempDirName,
+  isBlobNotFound,
   isInvalidResourceKey,
+  isInvalidTempDirName,
+  isResourceAlreadyRegistered,
   isResourceError,
   isUndeclaredResource,
+  ResourceAlreadyRegistered,
   ResourceError,
   UndeclaredResource,
 } from './errors.js';
@@ -35,10 +41,28 @@ export type { FetchFunction, FetchHttpClientOptions } from './http-client.js';
 export { FetchHttpClient } from './http-client.js';
 export { assertJsonValue } from './json.js';
 export { assertValidKey, decodeKey, encodeKey, MAX_PLAIN_NAME } from './keys.js';
-export type { LogProgressSinkOptions } from './progress.js';
-export { LogProgressSink, MemoryProgressSink, NoopProgressSink } from './progress.js';
-export type { RngSeed } from './rng.js';
-export { CryptoRng, SeededRng, seedToUint64, splitMix64 } from './rng.js';
+export type {
+  LogProgressSinkOptions,
+  ProgressHandlers,
+  RecordedProgressEvent,
+} from './progress.js';
+export {
+  createProgressSink,
+  LogProgressSink,
+  MemoryProgressSink,
+  NoopProgressSink,
+  toProgressUpdate,
+} from './progress.js';
+export type { RegisterResourceOptions } from './resource-registry.js';
+export { ResourceRegistry } from './resource-registry.js';
+export type { RngSeed, SeededRngOptions } from './rng.js';
+export {
+  CryptoRng,
+  DeterministicRng,
+  SeededRng,
+  seedToUint64,
+  splitMix64,
+} from './rng.js';
 export type {
   ResourceSet,
   StandardResourcesOptions,

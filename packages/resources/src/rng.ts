@@ -4,27 +4,28 @@
  *
  * Both derive every output from a stream of unsigned 32-bit words with the
  * same rules, so a binding in another language that reproduces the word
- * stream reproduces `random`, `int`, `bytes` and `uuid` too:
+ * stream reproduces `nextFloat`, `nextInt`, `choice`, `bytes` and `uuid4` too:
  *
- * - `random()`: two words `a`, `b`; `((a >>> 5) * 2^26 + (b >>> 6)) / 2^53`
+ * - `nextFloat()`: two words `a`, `b`; `((a >>> 5) * 2^26 + (b >>> 6)) / 2^53`
  *   (53 random bits, in [0, 1)).
- * - `int(min, max)`: `range = max - min + 1` (at most 2^53).
+ * - `nextInt(low, high)`: `range = high - low + 1` (at most 2^53).
  *   If `range <= 2^32`: draw a word `u`, reject while `u >= floor(2^32 / range) * range`,
- *   return `min + u % range`.
+ *   return `low + u % range`.
  *   Otherwise: draw words `hi`, `lo`, `v = (hi >>> 11) * 2^32 + lo` (53 bits),
- *   reject while `v >= floor(2^53 / range) * range`, return `min + v % range`.
+ *   reject while `v >= floor(2^53 / range) * range`, return `low + v % range`.
+ * - `choice(items)`: `items[nextInt(0, items.length - 1)]`.
  * - `bytes(n)`: `ceil(n / 4)` words, each written little-endian; the unused
  *   bytes of the last word are dropped.
- * - `uuid()`: `bytes(16)`, then `b[6] = (b[6] & 0x0f) | 0x40`,
+ * - `uuid4()`: `bytes(16)`, then `b[6] = (b[6] & 0x0f) | 0x40`,
  *   `b[8] = (b[8] & 0x3f) | 0x80`, formatted as lowercase 8-4-4-4-12 hex.
+ *
+ * The 0.2.0 names `random`, `int` and `uuid` are deprecated aliases: each
+ * calls its new name, so they draw the same values from the same stream.
  */
 
 import { createHash, randomFillSync, randomUUID } from 'node:crypto';
-import type { StandardResources } from '@dagstack/plugin-api';
+import type { Rng } from '@dagstack/plugin-api';
 import { ResourceError } from './errors.js';
-
-// `Rng` is not exported by @dagstack/plugin-api's index; reach it through StandardResources.
-type Rng = StandardResources['rng'];
 
 const TWO_32 = 0x1_0000_0000;
 const TWO_53 = 2 ** 53;
@@ -34,41 +35,41 @@ function rngError(message: string, hint: string): ResourceError {
   return new ResourceError(message, { resource: 'rng', hint });
 }
 
-/** Shared derivation of `random`, `int`, `bytes`, `uuid` from a word source. */
+/** Shared derivation of `nextFloat`, `nextInt`, `choice`, `bytes`, `uuid4` from a word source. */
 abstract class WordRng implements Rng {
   /** The next unsigned 32-bit word of the stream. */
   abstract uint32(): number;
 
-  /** A float in [0, 1) with 53 random bits. */
-  random(): number {
+  /** A float in [0, 1) with 53 random bits. @since 0.2.1 */
+  nextFloat(): number {
     const a = this.uint32() >>> 5;
     const b = this.uint32() >>> 6;
     return (a * 67_108_864 + b) / TWO_53;
   }
 
-  /** An integer in [min, max] (both inclusive), without modulo bias. */
-  int(min: number, max: number): number {
-    if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max)) {
+  /** An integer in [low, high] (both inclusive), without modulo bias. @since 0.2.1 */
+  nextInt(low: number, high: number): number {
+    if (!Number.isSafeInteger(low) || !Number.isSafeInteger(high)) {
       throw rngError(
-        `int(${String(min)}, ${String(max)}): both bounds must be safe integers`,
+        `nextInt(${String(low)}, ${String(high)}): both bounds must be safe integers`,
         'pass integers between Number.MIN_SAFE_INTEGER and Number.MAX_SAFE_INTEGER',
       );
     }
-    if (min > max) {
-      throw rngError(`int(${min}, ${max}): min is greater than max`, 'pass min <= max');
+    if (low > high) {
+      throw rngError(`nextInt(${low}, ${high}): low is greater than high`, 'pass low <= high');
     }
-    const range = max - min + 1;
+    const range = high - low + 1;
     if (range > TWO_53) {
       throw rngError(
-        `int(${min}, ${max}): the range spans more than 2^53 integers`,
-        'narrow the range so that max - min < 2^53',
+        `nextInt(${low}, ${high}): the range spans more than 2^53 integers`,
+        'narrow the range so that high - low < 2^53',
       );
     }
     if (range <= TWO_32) {
       const limit = Math.floor(TWO_32 / range) * range;
       for (;;) {
         const u = this.uint32();
-        if (u < limit) return min + (u % range);
+        if (u < limit) return low + (u % range);
       }
     }
     const limit = Math.floor(TWO_53 / range) * range;
@@ -76,8 +77,19 @@ abstract class WordRng implements Rng {
       const hi = this.uint32() >>> 11;
       const lo = this.uint32();
       const v = hi * TWO_32 + lo;
-      if (v < limit) return min + (v % range);
+      if (v < limit) return low + (v % range);
     }
+  }
+
+  /** One element of `items`, each equally likely: `items[nextInt(0, items.length - 1)]`. @since 0.2.1 */
+  choice<T>(items: readonly T[]): T {
+    if (!Array.isArray(items) || items.length === 0) {
+      throw rngError(
+        `choice(): items must be a non-empty array, got ${Array.isArray(items) ? 'an empty array' : typeof items}`,
+        'pass the array to pick from, with at least one element',
+      );
+    }
+    return items[this.nextInt(0, items.length - 1)] as T;
   }
 
   /** `length` random bytes. */
@@ -99,9 +111,33 @@ abstract class WordRng implements Rng {
     return out;
   }
 
-  /** A random RFC 4122 version 4 UUID (lowercase). */
-  uuid(): string {
+  /** A random RFC 4122 version 4 UUID (lowercase). @since 0.2.1 */
+  uuid4(): string {
     return formatUuidV4(this.bytes(16));
+  }
+
+  /**
+   * A float in [0, 1): `nextFloat()`.
+   * @deprecated Use `nextFloat()`; removed in 0.3.
+   */
+  random(): number {
+    return this.nextFloat();
+  }
+
+  /**
+   * An integer in [min, max]: `nextInt(min, max)`.
+   * @deprecated Use `nextInt(low, high)`; removed in 0.3.
+   */
+  int(min: number, max: number): number {
+    return this.nextInt(min, max);
+  }
+
+  /**
+   * A random version 4 UUID: `uuid4()`.
+   * @deprecated Use `uuid4()`; removed in 0.3.
+   */
+  uuid(): string {
+    return this.uuid4();
   }
 }
 
@@ -137,7 +173,7 @@ export class CryptoRng extends WordRng {
   }
 
   /** `crypto.randomUUID()`. */
-  override uuid(): string {
+  override uuid4(): string {
     return randomUUID();
   }
 }
@@ -148,6 +184,15 @@ export class CryptoRng extends WordRng {
  * @since 0.1.0
  */
 export type RngSeed = number | bigint | string;
+
+/**
+ * Options of {@link SeededRng} (`new DeterministicRng({ seed: 42 })`).
+ * @since 0.2.1
+ */
+export interface SeededRngOptions {
+  /** The seed. Default `0`. */
+  seed?: RngSeed;
+}
 
 /**
  * The 64-bit seed a {@link RngSeed} stands for. Integers are taken modulo
@@ -205,8 +250,8 @@ const rotl = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>>
  * 4. Each word is xoshiro128** 1.1 (Blackman, Vigna): `result = rotl(s1 * 5, 7) * 9`;
  *    `t = s1 << 9; s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11)`
  *    (all arithmetic modulo 2^32).
- * 5. `random`, `int`, `bytes` and `uuid` are derived from the words as the
- *    module documentation describes.
+ * 5. `nextFloat`, `nextInt`, `choice`, `bytes` and `uuid4` are derived from
+ *    the words as the module documentation describes.
  *
  * Seed 0 gives the words 3737715805, 2584255861, 2876756834, ...
  * Not for secrets: use {@link CryptoRng}.
@@ -215,9 +260,12 @@ const rotl = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>>
 export class SeededRng extends WordRng {
   readonly #s: Uint32Array;
 
-  constructor(seed: RngSeed = 0) {
+  /** A generator seeded with `seed`, given as is or as `{ seed }` (the docs' form). Default `0`. */
+  constructor(seed: RngSeed | SeededRngOptions = 0) {
     super();
-    const next = splitMix64(seedToUint64(seed));
+    const value =
+      typeof seed === 'object' && seed !== null ? ((seed as SeededRngOptions).seed ?? 0) : seed;
+    const next = splitMix64(seedToUint64(value));
     const a = next();
     const b = next();
     this.#s = Uint32Array.of(
@@ -267,3 +315,12 @@ export class SeededRng extends WordRng {
     return result;
   }
 }
+
+/**
+ * The name the dagstack docs give the seeded test RNG: the same class as
+ * {@link SeededRng} (`new DeterministicRng({ seed: 42 })`).
+ * @since 0.2.1
+ */
+export const DeterministicRng: typeof SeededRng = SeededRng;
+/** An instance of {@link SeededRng}, under the docs' name. @since 0.2.1 */
+export type DeterministicRng = SeededRng;

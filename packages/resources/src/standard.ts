@@ -21,7 +21,7 @@ import { InMemoryEventBus } from './event-bus.js';
 import { FetchHttpClient, type FetchHttpClientOptions } from './http-client.js';
 import { LogProgressSink, MemoryProgressSink } from './progress.js';
 import { CryptoRng, type RngSeed, SeededRng } from './rng.js';
-import { createTmpdir } from './tmpdir.js';
+import { createTmpdir, type Tmpdir } from './tmpdir.js';
 
 /**
  * A set of resources and the way to release what it owns.
@@ -33,7 +33,7 @@ export interface ResourceSet<T> {
    * Typed with an index signature too, so it fits `Record<string, unknown>`.
    */
   readonly resources: Readonly<T> & ResourceRecord;
-  /** Remove the tmpdir. Call after every plugin's teardown. Idempotent. */
+  /** Remove the tmpdir (and every plugin's sub-folder in it). Call after every plugin's teardown. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -55,7 +55,8 @@ export interface StandardResourcesOptions {
  * The standard resources a host hands to plugins: `SystemClock`,
  * `CryptoRng`, a `LogProgressSink` on the logger, file or in-memory
  * checkpoint and blob stores, a `FetchHttpClient`, an `InMemoryEventBus`
- * and a fresh tmpdir (its path; removed by `close()`).
+ * and a fresh {@link Tmpdir} (the registry gives each plugin its own
+ * sub-folder of it, removed at the plugin's teardown; `close()` removes it all).
  * @since 0.1.0
  */
 export function createStandardResources(
@@ -79,7 +80,7 @@ export function createStandardResources(
     blob_store: blobStore,
     http_client: httpClient,
     event_bus: new InMemoryEventBus({ logger }),
-    tmpdir: tmp.path,
+    tmpdir: tmp,
   };
   return Object.freeze({
     resources: Object.freeze(resources) as Readonly<StandardResources> & ResourceRecord,
@@ -106,6 +107,8 @@ export interface TestResources extends StandardResources {
   blob_store: InMemoryBlobStore;
   /** An event bus that delivers in memory. */
   event_bus: InMemoryEventBus;
+  /** A fresh temporary folder, with a sub-folder per plugin. @since 0.2.1 */
+  tmpdir: Tmpdir;
 }
 
 /** Options of {@link createTestResources}. @since 0.1.0 */
@@ -129,7 +132,7 @@ export interface TestResourcesOptions {
  * Deterministic resources for tests and the contract suite: `FrozenClock`,
  * `SeededRng(seed)`, `MemoryProgressSink`, `InMemoryCheckpointStore`,
  * `InMemoryBlobStore`, `InMemoryEventBus`, an offline `http_client` unless
- * one is given, and a fresh tmpdir (removed by `close()`).
+ * one is given, and a fresh {@link Tmpdir} (removed by `close()`).
  * @since 0.1.0
  */
 export function createTestResources(
@@ -158,7 +161,7 @@ export function createTestResources(
     blob_store: new InMemoryBlobStore(),
     http_client: httpClient,
     event_bus: new InMemoryEventBus(options.logger === undefined ? {} : { logger: options.logger }),
-    tmpdir: tmp.path,
+    tmpdir: tmp,
   };
   return Object.freeze({
     resources: Object.freeze(resources) as Readonly<TestResources> & ResourceRecord,

@@ -1,12 +1,16 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BlobStore } from '@dagstack/plugin-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  BlobNotFound,
   FileBlobStore,
   InMemoryBlobStore,
+  isBlobNotFound,
   isInvalidResourceKey,
   isResourceError,
+  MemoryBlobStore,
 } from '../src/index.js';
 
 let dir: string;
@@ -20,8 +24,7 @@ afterEach(async () => {
 });
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-const text = (data: Uint8Array | undefined): string | undefined =>
-  data === undefined ? undefined : new TextDecoder().decode(data);
+const text = (data: Uint8Array): string => new TextDecoder().decode(data);
 
 type Store = InMemoryBlobStore | FileBlobStore;
 
@@ -31,14 +34,14 @@ describe.each([
 ])('%s', (_name, make) => {
   it('puts, gets, lists, heads and deletes', async () => {
     const store = make();
-    expect(await store.get('a')).toBeUndefined();
+    await expect(store.get('a')).rejects.toSatisfy(isBlobNotFound);
     expect(await store.head('a')).toBeUndefined();
     expect(await store.exists('a')).toBe(false);
     await store.put('docs/a.pdf', bytes('%PDF-1.7'), { contentType: 'application/pdf' });
     await store.put('docs/b.txt', bytes('hello'));
     await store.put('img/c.png', new Uint8Array([0, 255, 10, 13]), { contentType: 'image/png' });
     expect(text(await store.get('docs/b.txt'))).toBe('hello');
-    expect(Array.from((await store.get('img/c.png')) ?? [])).toEqual([0, 255, 10, 13]);
+    expect(Array.from(await store.get('img/c.png'))).toEqual([0, 255, 10, 13]);
     expect(await store.head('docs/a.pdf')).toEqual({ size: 8, contentType: 'application/pdf' });
     expect(await store.head('docs/b.txt')).toEqual({ size: 5 });
     expect(await store.exists('img/c.png')).toBe(true);
@@ -48,7 +51,8 @@ describe.each([
     expect(await store.head('docs/a.pdf')).toEqual({ size: 2 });
     await store.delete('docs/a.pdf');
     await store.delete('docs/a.pdf');
-    expect(await store.get('docs/a.pdf')).toBeUndefined();
+    expect(await store.exists('docs/a.pdf')).toBe(false);
+    await expect(store.get('docs/a.pdf')).rejects.toSatisfy(isBlobNotFound);
     expect(await store.list()).toEqual(['docs/b.txt', 'img/c.png']);
   });
 
@@ -59,8 +63,30 @@ describe.each([
     data[0] = 0x7a;
     const out = await store.get('k');
     expect(text(out)).toBe('abc');
-    if (out !== undefined) out[1] = 0x7a;
+    out[1] = 0x7a;
     expect(text(await store.get('k'))).toBe('abc');
+  });
+
+  it('get of a missing key rejects with BlobNotFound naming the key and the fix', async () => {
+    const store: BlobStore = make();
+    let caught: unknown;
+    try {
+      await store.get('reports/missing.pdf');
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(BlobNotFound);
+    expect(isResourceError(caught)).toBe(true);
+    const error = caught as BlobNotFound;
+    expect(error.code).toBe('BLOB_NOT_FOUND');
+    expect(error.key).toBe('reports/missing.pdf');
+    expect(error.message).toContain(
+      'blob_store: no blob is stored under key "reports/missing.pdf"',
+    );
+    expect(error.message).toContain('exists(key)');
+    expect(error.toJSON()).toMatchObject({
+      details: { resource: 'blob_store', key: 'reports/missing.pdf' },
+    });
   });
 
   it('stores empty blobs and Buffers', async () => {
@@ -97,6 +123,16 @@ describe.each([
   });
 });
 
+describe('MemoryBlobStore', () => {
+  it("is InMemoryBlobStore under the docs' other name", async () => {
+    expect(MemoryBlobStore).toBe(InMemoryBlobStore);
+    const store: MemoryBlobStore = new MemoryBlobStore();
+    await store.put('k', bytes('v'));
+    expect(store).toBeInstanceOf(InMemoryBlobStore);
+    expect(text(await store.get('k'))).toBe('v');
+  });
+});
+
 describe('FileBlobStore on disk', () => {
   it('keeps raw bytes in <name>.blob and the content type in a sidecar, inside its folder', async () => {
     const store = new FileBlobStore(dir);
@@ -124,7 +160,7 @@ describe('FileBlobStore on disk', () => {
     await Promise.all(
       Array.from({ length: 48 }, (_, i) => store.put('hot', blob(i), { contentType: `type/${i}` })),
     );
-    const data = text(await store.get('hot')) ?? '';
+    const data = text(await store.get('hot'));
     const writer = Number(data.slice(0, 3));
     expect(data).toBe(String(writer).padStart(3, '0').repeat(30_000));
     expect(await store.head('hot')).toEqual({ size: 90_000, contentType: `type/${writer}` });

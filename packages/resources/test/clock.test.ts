@@ -28,18 +28,38 @@ function track(promise: Promise<void>): {
 describe('FrozenClock', () => {
   it('starts at the given time and does not move by itself', async () => {
     const clock = new FrozenClock({ now: new Date('2026-01-01T12:00:00Z'), monotonic: 5 });
-    expect(clock.now()).toBe(Date.UTC(2026, 0, 1, 12));
-    expect(clock.monotonic()).toBe(5);
+    expect(clock.now()).toEqual(new Date('2026-01-01T12:00:00Z'));
+    expect(clock.monotonicNs()).toBe(5_000_000n);
     await flush();
-    expect(clock.now()).toBe(Date.UTC(2026, 0, 1, 12));
-    expect(new FrozenClock().now()).toBe(0);
+    expect(clock.now().getTime()).toBe(Date.UTC(2026, 0, 1, 12));
+    expect(new FrozenClock().now().toISOString()).toBe('1970-01-01T00:00:00.000Z');
+    expect(new FrozenClock().monotonicNs()).toBe(0n);
+  });
+
+  it('now() is a new Date each time: changing one does not move the clock', () => {
+    const clock = new FrozenClock({ now: 1000 });
+    const first = clock.now();
+    expect(first).toBeInstanceOf(Date);
+    first.setTime(0);
+    expect(clock.now().getTime()).toBe(1000);
+    expect(clock.now()).not.toBe(clock.now());
   });
 
   it('advance moves wall and monotonic time together', () => {
     const clock = new FrozenClock({ now: 1000 });
     clock.advance(250);
-    expect(clock.now()).toBe(1250);
-    expect(clock.monotonic()).toBe(250);
+    expect(clock.now().getTime()).toBe(1250);
+    expect(clock.monotonicNs()).toBe(250_000_000n);
+    clock.advance(0.5);
+    expect(clock.monotonicNs()).toBe(250_500_000n);
+  });
+
+  it('the deprecated monotonic() is monotonicNs() in milliseconds', () => {
+    const clock = new FrozenClock({ monotonic: 5 });
+    expect(clock.monotonic()).toBe(5);
+    clock.advance(1.25);
+    expect(clock.monotonic()).toBe(6.25);
+    expect(clock.monotonic()).toBe(Number(clock.monotonicNs()) / 1e6);
   });
 
   it('sleep resolves only once time reaches the deadline', async () => {
@@ -100,12 +120,12 @@ describe('FrozenClock', () => {
     const clock = new FrozenClock({ now: 1000 });
     const sleep = track(clock.sleep(500));
     expect(clock.set(500)).toBe(0);
-    expect(clock.now()).toBe(500);
-    expect(clock.monotonic()).toBe(0);
+    expect(clock.now().getTime()).toBe(500);
+    expect(clock.monotonicNs()).toBe(0n);
     expect(clock.set(new Date(1000))).toBe(1);
     await flush();
     expect(sleep.state()).toBe('resolved');
-    expect(clock.monotonic()).toBe(500);
+    expect(clock.monotonicNs()).toBe(500_000_000n);
   });
 
   it('refuses invalid delays and backward advances with a typed error', async () => {
@@ -123,17 +143,23 @@ describe('SystemClock', () => {
     const clock = new SystemClock();
     const before = Date.now();
     const now = clock.now();
-    expect(now).toBeGreaterThanOrEqual(before);
-    expect(now).toBeLessThanOrEqual(Date.now());
-    const m1 = clock.monotonic();
-    expect(clock.monotonic()).toBeGreaterThanOrEqual(m1);
+    expect(now).toBeInstanceOf(Date);
+    expect(now.getTime()).toBeGreaterThanOrEqual(before);
+    expect(now.getTime()).toBeLessThanOrEqual(Date.now());
+    const m1 = clock.monotonicNs();
+    expect(typeof m1).toBe('bigint');
+    const m2 = clock.monotonicNs();
+    expect(m2).toBeGreaterThanOrEqual(m1);
+    const ms = clock.monotonic();
+    expect(ms).toBeGreaterThanOrEqual(Number(m2) / 1e6);
+    expect(ms).toBeLessThanOrEqual(Number(clock.monotonicNs()) / 1e6);
   });
 
   it('sleep resolves after the delay has passed on the monotonic clock', async () => {
     const clock = new SystemClock();
-    const start = clock.monotonic();
+    const start = clock.monotonicNs();
     await clock.sleep(20);
-    expect(clock.monotonic() - start).toBeGreaterThanOrEqual(20);
+    expect(clock.monotonicNs() - start).toBeGreaterThanOrEqual(20_000_000n);
   });
 
   it('sleep rejects with the abort reason', async () => {

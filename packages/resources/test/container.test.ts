@@ -1,10 +1,24 @@
-import { isPluginError, PluginRegistryError } from '@dagstack/plugin-api';
-import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import {
+  type Clock,
+  isPluginError,
+  PluginRegistryError,
+  type ProgressSink,
+  type TempDir,
+} from '@dagstack/plugin-api';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   createResourceContainer,
+  createTmpdir,
   FrozenClock,
   isUndeclaredResource,
+  MemoryProgressSink,
   missingRequired,
+  ResourceRegistry,
+  releasePluginResources,
   UndeclaredResource,
 } from '../src/index.js';
 
@@ -62,6 +76,18 @@ describe('createResourceContainer', () => {
     });
   });
 
+  it('reads a ResourceRegistry (or another container) by its names', () => {
+    const registry = new ResourceRegistry().register('clock', clock).register('postgres', pool);
+    const c = createResourceContainer(registry, {
+      declared: { required: ['clock'], optional: [] },
+      plugin: 'p',
+    });
+    expect(c.get('clock')).toBe(clock);
+    expect(c.names()).toEqual(['clock']);
+    expect(() => c.get('postgres')).toThrow(UndeclaredResource);
+    expect(createResourceContainer(c).names()).toEqual(['clock']);
+  });
+
   it('the set of resources is fixed when the container is made', () => {
     const resources: Record<string, unknown> = { clock };
     const c = createResourceContainer(resources);
@@ -74,6 +100,97 @@ describe('createResourceContainer', () => {
     expect(() =>
       createResourceContainer({}, { declared: { required: 'clock' } as unknown as never }),
     ).toThrow(/required: string\[\]/);
+  });
+});
+
+describe('get<T>(name)', () => {
+  interface DBClient {
+    query(sql: string): unknown[];
+  }
+
+  class GoodPlugin {
+    db!: DBClient;
+    progress!: ProgressSink;
+    setup(ctx: { resources: ReturnType<typeof createResourceContainer> }): void {
+      this.db = ctx.resources.get<DBClient>('postgres');
+      this.progress = ctx.resources.get<ProgressSink>('progress');
+    }
+  }
+
+  it('types the value as the caller names it and returns the resource', () => {
+    const postgres: DBClient = { query: () => [] };
+    const progress = new MemoryProgressSink();
+    const resources = createResourceContainer(
+      { postgres, progress, clock: new FrozenClock() },
+      { declared: { required: ['postgres', 'progress'], optional: ['clock'] }, plugin: 'p' },
+    );
+    const plugin = new GoodPlugin();
+    plugin.setup({ resources });
+    expect(plugin.db).toBe(postgres);
+    expect(plugin.progress).toBe(progress);
+    expectTypeOf(resources.get('clock')).toEqualTypeOf<Clock | undefined>();
+    expectTypeOf(resources.get('postgres')).toEqualTypeOf<unknown>();
+    expectTypeOf(resources.get<DBClient>('postgres')).toEqualTypeOf<DBClient>();
+    expectTypeOf(resources.get<Clock>('clock')).toEqualTypeOf<Clock>();
+  });
+
+  it('is the same call at run time: an optional resource not provided is undefined, an undeclared one throws', () => {
+    const resources = createResourceContainer(
+      { postgres: {} },
+      { declared: { required: ['postgres'], optional: ['blob_store'] }, plugin: 'p' },
+    );
+    expect(resources.get<{ put(): void } | undefined>('blob_store')).toBeUndefined();
+    expect(resources.has('blob_store')).toBe(false);
+    expect(() => resources.get<DBClient>('mysql')).toThrow(UndeclaredResource);
+  });
+});
+
+describe('the tmpdir of a container with an owner', () => {
+  it("is the owner's own sub-folder, made on first get and removed by releasePluginResources", async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'dagstack-container-test-'));
+    try {
+      const root = createTmpdir('host-', { parent });
+      const provided = { tmpdir: root, clock: new FrozenClock() };
+      const declared = { required: ['tmpdir'], optional: [] };
+      const a = createResourceContainer(provided, { declared, plugin: 'a', owner: 'tool/a' });
+      const b = createResourceContainer(provided, { declared, plugin: 'b', owner: 'tool/b' });
+      const mine = a.get('tmpdir') as TempDir;
+      expect(dirname(mine.path)).toBe(root.path);
+      expect(a.get('tmpdir')).toBe(mine);
+      expect((b.get('tmpdir') as TempDir).path).not.toBe(mine.path);
+      expect('cleanup' in mine).toBe(false);
+      await mine.createFile('left', '.txt');
+      await releasePluginResources(provided, 'tool/a');
+      expect(existsSync(mine.path)).toBe(false);
+      expect(existsSync((b.get('tmpdir') as TempDir).path)).toBe(true);
+      // Without an owner the container hands out what the host gave.
+      expect(createResourceContainer(provided).get('tmpdir')).toBe(root);
+      // A tmpdir of another shape (a path) is passed as it is, and release is a no-op.
+      const legacy = createResourceContainer({ tmpdir: '/tmp/x' }, { owner: 'tool/a' });
+      expect(legacy.get('tmpdir')).toBe('/tmp/x');
+      await releasePluginResources({ tmpdir: '/tmp/x' }, 'tool/a');
+      await releasePluginResources({}, 'tool/a');
+      await root.cleanup();
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
+  });
+
+  it('releasePluginResources reads a ResourceRegistry too', async () => {
+    const root = createTmpdir('host-');
+    try {
+      const registry = new ResourceRegistry().register('tmpdir', root);
+      const c = createResourceContainer(registry, {
+        declared: { required: [], optional: ['tmpdir'] },
+        owner: 'k/n',
+      });
+      const path = (c.get('tmpdir') as TempDir).path;
+      expect(existsSync(path)).toBe(true);
+      await releasePluginResources(registry, 'k/n');
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      await root.cleanup();
+    }
   });
 });
 

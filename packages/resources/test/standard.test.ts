@@ -22,6 +22,7 @@ import {
   MemoryProgressSink,
   SeededRng,
   SystemClock,
+  type Tmpdir,
 } from '../src/index.js';
 
 let dir: string;
@@ -46,9 +47,12 @@ describe('createStandardResources', () => {
     expect(r.blob_store).toBeInstanceOf(InMemoryBlobStore);
     expect(r.http_client).toBeInstanceOf(FetchHttpClient);
     expect(r.event_bus).toBeInstanceOf(InMemoryEventBus);
-    expect(await isEmptyDir(r.tmpdir)).toBe(true);
+    expect(await isEmptyDir(r.tmpdir.path)).toBe(true);
+    const plugin = (r.tmpdir as Tmpdir).forPlugin('tool/a');
+    await plugin.createFile('x');
     await set.close();
-    expect(existsSync(r.tmpdir)).toBe(false);
+    expect(existsSync(r.tmpdir.path)).toBe(false);
+    expect(existsSync(plugin.path)).toBe(false);
   });
 
   it('uses file stores when given folders, and the logger for progress', async () => {
@@ -68,8 +72,8 @@ describe('createStandardResources', () => {
       await set.resources.checkpoint.save('k', 1);
       await set.resources.blob_store.put('b', new Uint8Array([1]));
       expect((await readdir(dir)).sort()).toEqual(['blobs', 'cp']);
-      set.resources.progress.report({ current: 1, total: 4, message: 'step' });
-      expect(records).toEqual([{ current: 1, total: 4, percent: 25, progress_message: 'step' }]);
+      set.resources.progress.update({ percent: 0.25, message: 'step' });
+      expect(records).toEqual([{ percent: 0.25, progress_message: 'step' }]);
     } finally {
       await set.close();
     }
@@ -88,15 +92,16 @@ describe('createTestResources', () => {
       expect(r.checkpoint).toBeInstanceOf(InMemoryCheckpointStore);
       expect(r.blob_store).toBeInstanceOf(InMemoryBlobStore);
       expect(r.event_bus).toBeInstanceOf(InMemoryEventBus);
-      expect(r.clock.now()).toBe(Date.UTC(2026, 0, 1));
+      expect(r.clock.now()).toEqual(new Date(Date.UTC(2026, 0, 1)));
       r.clock.advance(1000);
-      expect(r.clock.now()).toBe(Date.UTC(2026, 0, 1, 0, 0, 1));
-      expect(r.rng.uuid()).toBe(new SeededRng('contract').uuid());
-      expect(await isEmptyDir(r.tmpdir)).toBe(true);
+      expect(r.clock.now().toISOString()).toBe('2026-01-01T00:00:01.000Z');
+      expect(r.rng.uuid4()).toBe(new SeededRng('contract').uuid4());
+      expect(await isEmptyDir(r.tmpdir.path)).toBe(true);
+      expect(await r.tmpdir.createSubdir('scratch')).toBe(join(r.tmpdir.path, 'scratch'));
     } finally {
       await set.close();
     }
-    expect(existsSync(r.tmpdir)).toBe(false);
+    expect(existsSync(r.tmpdir.path)).toBe(false);
   });
 
   it('two sets with the same seed give the same randomness', async () => {
@@ -104,7 +109,7 @@ describe('createTestResources', () => {
     const b = createTestResources({ seed: 7 });
     try {
       expect(a.resources.rng.bytes(32)).toEqual(b.resources.rng.bytes(32));
-      expect(a.resources.tmpdir).not.toBe(b.resources.tmpdir);
+      expect(a.resources.tmpdir.path).not.toBe(b.resources.tmpdir.path);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
@@ -112,7 +117,7 @@ describe('createTestResources', () => {
 
   it('refuses outbound HTTP unless a client is given', async () => {
     const offline = createTestResources();
-    const stub = { fetch: async () => new Response('stubbed') };
+    const stub = new FetchHttpClient({ fetch: async () => new Response('stubbed') });
     const online = createTestResources({ httpClient: stub });
     try {
       await expect(offline.resources.http_client.fetch('https://example.com/')).rejects.toSatisfy(
@@ -123,6 +128,9 @@ describe('createTestResources', () => {
       );
       expect(await (await online.resources.http_client.fetch('https://x.test/')).text()).toBe(
         'stubbed',
+      );
+      await expect(offline.resources.http_client.post('https://example.com/', {})).rejects.toThrow(
+        /outbound HTTP is off/,
       );
     } finally {
       await Promise.all([offline.close(), online.close()]);

@@ -93,8 +93,9 @@ export class LocalExecutorOrchestrator implements OrchestratorPlugin {
   static readonly manifest: JsonObject = localExecutorManifest;
 
   /**
-   * A progress sink to give the registry as the `progress` resource: a report
-   * made while a unit runs is recorded on that unit (see `status`) and then
+   * A progress sink to give the registry as the `progress` resource: an
+   * update or event made while a unit runs is recorded on that unit
+   * (`percent`, `message`, `payload`, `last_event`; see `status`) and then
    * forwarded to `options.progress`.
    */
   readonly progress: ProgressSink;

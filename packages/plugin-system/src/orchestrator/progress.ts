@@ -1,7 +1,7 @@
 /**
  * Checkpoint and progress plumbing of running units: which unit a progress
- * report comes from (the unit whose call is on the async stack), the
- * aggregate a report leaves in the unit's `progress`, the unit's checkpoint
+ * update comes from (the unit whose call is on the async stack), the
+ * aggregate an update or event leaves in the unit's `progress`, the unit's checkpoint
  * key, the notes an attempt starts with, and the checkpoint's removal once
  * the unit succeeded (ADR-0003 §6).
  *
@@ -13,13 +13,8 @@
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type {
-  CheckpointStore,
-  JsonValue,
-  Logger,
-  ProgressEvent,
-  ProgressSink,
-} from '@dagstack/plugin-api';
+import type { CheckpointStore, JsonValue, Logger, ProgressSink } from '@dagstack/plugin-api';
+import { createProgressSink } from '@dagstack/plugin-resources';
 import { message, type UnitRecord } from './unit-record.js';
 
 /** Which unit a progress report belongs to, and what it adds to the unit's `progress`. */
@@ -32,33 +27,37 @@ export class UnitProgress {
   }
 
   /**
-   * A progress sink: a report made while a unit runs is merged into the
-   * unit's `progress` (then `changed` is called), and every report is then
-   * forwarded to `forward`. `find` looks a unit up by id.
+   * A progress sink (the checks and call forms of `createProgressSink`): an
+   * update made while a unit runs sets the unit's `progress.percent` (a
+   * fraction in [0, 1]) and, when given, `message` and `payload`; an event
+   * sets `progress.last_event` (`{ type, payload }`); then `changed` is
+   * called. Every update and event is then forwarded to `forward`. `find`
+   * looks a unit up by id.
    */
   sink(
     find: (unitId: string) => UnitRecord | undefined,
     changed: () => void,
     forward: ProgressSink | undefined,
   ): ProgressSink {
-    return Object.freeze({
-      report: (event: ProgressEvent): void => {
-        const id = this.#current.getStore();
-        const unit = id === undefined ? undefined : find(id);
-        if (unit !== undefined && unit.state === 'running') {
-          const next: Record<string, JsonValue> = { ...(unit.progress ?? {}) };
-          if (typeof event.current === 'number' && Number.isFinite(event.current))
-            next.current = event.current;
-          if (typeof event.total === 'number' && Number.isFinite(event.total)) {
-            next.total = event.total;
-            if (event.total > 0 && typeof next.current === 'number')
-              next.percent = Math.round((next.current / event.total) * 1000) / 10;
-          }
-          if (typeof event.message === 'string') next.message = event.message;
-          unit.progress = next;
-          changed();
-        }
-        forward?.report(event);
+    const note = (fields: Record<string, JsonValue>): void => {
+      const id = this.#current.getStore();
+      const unit = id === undefined ? undefined : find(id);
+      if (unit === undefined || unit.state !== 'running') return;
+      unit.progress = { ...(unit.progress ?? {}), ...fields };
+      changed();
+    };
+    return createProgressSink({
+      update: (update) => {
+        note({
+          percent: update.percent,
+          ...(update.message === undefined ? {} : { message: update.message }),
+          ...(update.payload === undefined ? {} : { payload: update.payload }),
+        });
+        forward?.update(update);
+      },
+      event: (event) => {
+        note({ last_event: { type: event.type, payload: event.payload } });
+        forward?.event(event.type, event.payload);
       },
     });
   }

@@ -86,7 +86,7 @@ export interface LocalExecutorOptions {
   hook?: string;
   /** Time limit of one attempt in milliseconds; a unit over it becomes `expired`. */
   unitTimeoutMs?: number;
-  /** Where units' progress reports are forwarded too (after the orchestrator records them). */
+  /** Where units' progress updates and events are forwarded too (after the orchestrator records them). */
   progress?: ProgressSink;
   /** Milliseconds since the epoch, for the units' timestamps. @default Date.now */
   now?: () => number;
@@ -148,7 +148,7 @@ export interface UnitSnapshot {
   readonly input_hash?: string;
   /** Set on success for plugins whose `idempotency_mode` is `output_hash`. */
   readonly output_hash?: string;
-  /** Aggregate of the unit's progress reports and the orchestrator's own notes. */
+  /** Aggregate of the unit's progress updates and events and the orchestrator's own notes. */
   readonly progress?: JsonObject;
   /** Why the unit failed, expired or was cancelled, when it did. */
   readonly error?: string;
