@@ -71,6 +71,11 @@ export class CallState implements SharedCallState {
     return controller.signal;
   }
 
+  /** Whether the dispatch was aborted (timeout, cancellation, fail-fast failure). */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
   /** Abort the dispatch's signal (once). */
   abort(reason: unknown): void {
     if (this.#aborted) return;

@@ -165,36 +165,65 @@ export function wrappedCaller(plan: HookPlan, inner: HotCall): HotCall {
 }
 
 /**
- * firstresult over several candidates: the first is called like
- * {@link singletonCaller}; only an empty result goes on, in a loop, to the
- * next ones.
+ * Told about a plugin whose error a `singleton` call skipped (firstresult:
+ * an error counts as no result and the next plugin is tried).
  */
-export function firstResultCaller(plan: HookPlan): HotCall {
+export type SkipReport = (candidate: DispatchCandidate, error: unknown, hook: string) => void;
+
+/**
+ * firstresult over several candidates (ADR-0002 §1): the first is called
+ * like {@link singletonCaller}; an empty result or an error goes on, in a
+ * loop, to the next ones (each skipped error is reported). When none gives
+ * a result, the first error is thrown, or `KindUnknown` when all were empty.
+ */
+export function firstResultCaller(plan: HookPlan, skipped: SkipReport): HotCall {
   const first = plan.candidates[0] as DispatchCandidate;
-  const onError = (error: unknown): never => {
-    throw wrapError(error, first, plan);
-  };
   return (input) => {
     const onResult = (result: unknown): unknown =>
-      isEmpty(result) ? firstResultFrom(plan, input, 1) : result;
-    return callThen(plan, first, input, onResult, onError);
+      isEmpty(result) ? firstResultFrom(plan, input, 1, undefined, skipped) : result;
+    const onError = (error: unknown): Promise<unknown> => {
+      const wrapped = wrapError(error, first, plan);
+      skipped(first, wrapped, plan.hook);
+      return firstResultFrom(plan, input, 1, wrapped, skipped);
+    };
+    let out: unknown;
+    try {
+      out = invokeCandidate(first, undefined, plan.kind, plan.hook, input);
+    } catch (error) {
+      return onError(error);
+    }
+    if (isThenable(out)) return Promise.resolve(out).then(onResult, onError);
+    return Promise.resolve(onResult(out));
   };
 }
 
-/** firstresult from position `start` of the plan's candidates (after an empty result). */
-async function firstResultFrom(plan: HookPlan, input: unknown, start: number): Promise<unknown> {
+/**
+ * firstresult from position `start` of the plan's candidates, after an
+ * empty result or an error (`failure`: the first error so far).
+ */
+async function firstResultFrom(
+  plan: HookPlan,
+  input: unknown,
+  start: number,
+  failure: unknown,
+  skipped: SkipReport,
+): Promise<unknown> {
   const list = plan.candidates;
+  let firstError = failure;
   for (let i = start; i < list.length; i++) {
     const c = list[i] as DispatchCandidate;
     let result: unknown;
     try {
       result = await invokeCandidate(c, undefined, plan.kind, plan.hook, input);
     } catch (error) {
-      throw wrapError(error, c, plan);
+      const wrapped = wrapError(error, c, plan);
+      skipped(c, wrapped, plan.hook);
+      firstError ??= wrapped;
+      continue;
     }
     if (!isEmpty(result)) return result;
   }
-  throw noResult(plan, list);
+  throw firstError ?? noResult(plan, list);
 }
 
 // ---------------------------------------------------------------------------

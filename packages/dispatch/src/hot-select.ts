@@ -18,7 +18,7 @@ import {
 } from './hot-path.js';
 import type { HookPlan, HotCall } from './plan.js';
 import type { EngineSettings } from './settings.js';
-import { reportFailure } from './settings.js';
+import { reportFailure, reportSkipped } from './settings.js';
 import type { DispatchCandidate } from './types.js';
 
 /**
@@ -84,7 +84,9 @@ function bareCaller(settings: EngineSettings, plan: HookPlan): HotCall | undefin
     case 'singleton': {
       if (plan.envChoice !== undefined) return singletonCaller(plan, plan.envChoice);
       if (count === 1) return singletonCaller(plan, plan.candidates[0] as DispatchCandidate);
-      return count === 0 ? undefined : firstResultCaller(plan);
+      return count === 0
+        ? undefined
+        : firstResultCaller(plan, (c, error, hook) => reportSkipped(settings, c, error, hook));
     }
     case 'chain':
       return count === 0 || settings.checkJson ? undefined : chainCaller(plan, settings.logger);

@@ -80,3 +80,22 @@ export function reportFailure(
     });
   }
 }
+
+/**
+ * Log a plugin whose error a `singleton` call skipped (firstresult: an error
+ * counts as no result and the next plugin is tried); it is not thrown, so
+ * the log line is where the operator sees it.
+ */
+export function reportSkipped(
+  settings: EngineSettings,
+  candidate: DispatchCandidate,
+  error: unknown,
+  hook: string,
+): void {
+  settings.logger.warn('singleton: a plugin failed, trying the next one (firstresult)', {
+    plugin: candidate.name,
+    kind: candidate.kind,
+    hook,
+    error: error instanceof Error ? error.message : String(error),
+  });
+}

@@ -333,14 +333,24 @@ describe.each(SHAPES)('hot path, chain and collect with middleware (%s results)'
 });
 
 describe.each(SHAPES)('hot path, singleton firstresult over several (%s result)', (shape) => {
-  const plugins = (results: Record<string, Fn>) =>
-    engineWith(
+  const warnings: { message: string; fields: unknown }[] = [];
+  const logger = {
+    debug() {},
+    info() {},
+    warn: (message: string, fields?: unknown) => warnings.push({ message, fields }),
+    error() {},
+  };
+  const plugins = (results: Record<string, Fn>) => {
+    warnings.length = 0;
+    return engineWith(
       'llm',
       { complete: {} },
       Object.entries(results).map(([name, fn], i) =>
         raw(name, 'llm', { complete: fn }, shape, { priority: 90 - i * 10 }),
       ),
+      { logger },
     );
+  };
 
   it('goes on after an empty result to the first non-empty one', async () => {
     const seen: string[] = [];
@@ -370,10 +380,29 @@ describe.each(SHAPES)('hot path, singleton firstresult over several (%s result)'
     expect(error).toMatchObject({ plugin: 'b' });
   });
 
-  it('names the first plugin when it throws', async () => {
-    const engine = plugins({ a: () => boom(), b: () => 'B' });
-    const error = await engine.call('llm', 'complete', 1).catch((e: unknown) => e);
-    expect(error).toMatchObject({ plugin: 'a' });
+  it('skips a plugin that throws and returns the next result, logging the skip (ADR-0002 §1)', async () => {
+    const engine = plugins({ a: () => boom('a broke'), b: () => 'B' });
+    expect(await engine.call('llm', 'complete', 1)).toBe('B');
+    expect(warnings).toEqual([
+      {
+        message: expect.stringContaining('trying the next one'),
+        fields: expect.objectContaining({
+          plugin: 'a',
+          hook: 'complete',
+          error: expect.stringContaining('a broke'),
+        }),
+      },
+    ]);
+  });
+
+  it('throws the first error when no plugin gives a result', async () => {
+    const both = plugins({ a: () => boom('first'), b: () => boom('second') });
+    const error = await both.call('llm', 'complete', 1).catch((e: unknown) => e);
+    expect(isPluginInvocationError(error)).toBe(true);
+    expect(error).toMatchObject({ plugin: 'a', message: expect.stringContaining('first') });
+    const thenEmpty = plugins({ a: () => boom('only error'), b: () => null });
+    const second = await thenEmpty.call('llm', 'complete', 1).catch((e: unknown) => e);
+    expect(second).toMatchObject({ plugin: 'a' });
   });
 
   it('reports every tried plugin when none has a result', async () => {

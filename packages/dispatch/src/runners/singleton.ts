@@ -14,7 +14,7 @@ import type { CallState } from '../call-state.js';
 import { invokeCandidate } from '../invoke.js';
 import type { HookPlan } from '../plan.js';
 import { isEmpty, names, noResult, wrapError } from '../plan.js';
-import type { EngineSettings } from '../settings.js';
+import { type EngineSettings, reportSkipped } from '../settings.js';
 import type { DispatchCandidate, DispatchOptions } from '../types.js';
 import {
   after,
@@ -66,6 +66,7 @@ export async function runSingleton(
   }
   if (plan.validateInput !== undefined) check(plan, 'input', args, undefined);
   let result: unknown;
+  let firstError: unknown;
   let producer = selected;
   if (chosen !== undefined) {
     // An explicit choice (target, routing policy, DAGSTACK_ACTIVE_<KIND>) calls that plugin only.
@@ -76,10 +77,20 @@ export async function runSingleton(
       throw wrapError(error, chosen, plan);
     }
   } else {
-    // firstresult: the first non-empty result in dispatch order.
+    // firstresult (ADR-0002 §1): the first non-empty result in dispatch order.
+    // A plugin that throws counts as no result and the next one is tried
+    // (logged); unless the call itself was cancelled or timed out.
     for (const c of list) {
       state.current = c.name;
-      result = await invokeWrapped(plan, c, args, state);
+      try {
+        result = await invokeWrapped(plan, c, args, state);
+      } catch (error) {
+        if (state.aborted) throw error;
+        reportSkipped(settings, c, error, plan.hook);
+        firstError ??= error;
+        result = undefined;
+        continue;
+      }
       if (!isEmpty(result)) {
         producer = c;
         break;
@@ -87,7 +98,10 @@ export async function runSingleton(
     }
   }
   state.current = undefined;
-  if (isEmpty(result)) throw noResult(plan, chosen === undefined ? list : [chosen]);
+  if (isEmpty(result)) {
+    if (firstError !== undefined) throw firstError;
+    throw noResult(plan, chosen === undefined ? list : [chosen]);
+  }
   if (plan.validateOutput !== undefined) check(plan, 'output', result, producer.name);
   if (plan.hasAfter) {
     result = after(plan, state, selected.name, result);
