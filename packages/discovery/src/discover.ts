@@ -1,6 +1,6 @@
 import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import {
   AmbiguousPlugin,
   DiscoveryError,
@@ -18,6 +18,7 @@ import {
   MANIFEST_FILE_NAMES,
   type ManifestResult,
 } from '@dagstack/plugin-manifest';
+import { compileIgnore } from './ignore.js';
 import { drainQueue } from './pool.js';
 
 /**
@@ -82,6 +83,10 @@ export const DEFAULT_IGNORE: readonly string[] = Object.freeze([
   '__pycache__',
   '.venv',
   'venv',
+  '.mypy_cache',
+  '.pytest_cache',
+  '.ruff_cache',
+  '.tox',
 ]);
 
 /**
@@ -91,7 +96,13 @@ export const DEFAULT_IGNORE: readonly string[] = Object.freeze([
 export interface DiscoverOptions {
   /** Search below the roots' direct sub-folders too. @default true */
   recursive?: boolean;
-  /** Folder names to skip. @default DEFAULT_IGNORE */
+  /**
+   * Folders to skip, replacing the defaults (spread `DEFAULT_IGNORE` to
+   * extend them): a name (`node_modules`), a name glob (`*.draft`, `tmp?`),
+   * or a path glob below the root (`experimental/*`, `fixtures/**`; `*`
+   * stays within one folder name, `**` spans any number of folders).
+   * @default DEFAULT_IGNORE
+   */
   ignore?: readonly string[];
   /**
    * Follow symlinked folders that stay inside a root (loops are reported).
@@ -283,7 +294,7 @@ async function scan(
   options: DiscoverOptions,
 ): Promise<DiscoveryResult> {
   const rootList = (typeof roots === 'string' ? [roots] : [...roots]).map((r) => resolve(r));
-  const ignore = new Set(options.ignore ?? DEFAULT_IGNORE);
+  const ignored = compileIgnore(options.ignore ?? DEFAULT_IGNORE);
   const recursive = options.recursive ?? true;
   const followSymlinks = options.followSymlinks ?? true;
   const maxDepth = options.maxDepth ?? 32;
@@ -348,9 +359,10 @@ async function scan(
       return;
     }
     if (!recursive && task.depth >= 1) return;
+    const base = rootList[task.rootIndex] as string;
     for (const dirent of listing) {
-      if (ignore.has(dirent.name)) continue;
       const path = join(task.path, dirent.name);
+      if (ignored(dirent.name, relative(base, path).split(sep).join('/'))) continue;
       if (dirent.isDirectory()) {
         const next = {
           path,
