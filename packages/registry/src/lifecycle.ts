@@ -40,7 +40,7 @@ import {
   type SetupOptions,
   type SetupReport,
 } from './options.js';
-import { type PlanNode, planStartGroups } from './plan.js';
+import { type PlanNode, planStartGroups, rankOf } from './plan.js';
 import type { PluginRecord } from './record.js';
 import type { RecordStore } from './store.js';
 
@@ -145,6 +145,7 @@ export class Lifecycle {
       key: r.key,
       name: r.manifest.name,
       priority: r.manifest.priority,
+      rank: rankOf(r.manifest),
       runtime: r.runtime as Runtime,
       deps: this.#resolveDeps(r),
     }));

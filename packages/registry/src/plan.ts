@@ -14,6 +14,12 @@ export interface PlanNode {
   readonly name: string;
   /** The manifest `priority`; higher starts first within a group. */
   readonly priority: number;
+  /**
+   * `tryfirst` (-1) / `trylast` (1) of the manifest, 0 for neither: within a
+   * group they come before priority (ADR-0002's escape hatches), so a
+   * `tryfirst` plugin starts first and stops last. @default 0
+   */
+  readonly rank?: -1 | 0 | 1;
   /** The runtime the plugin runs in; decides its start phase. */
   readonly runtime: Runtime;
   /** Keys of the plugins it depends on (already resolved). */
@@ -22,9 +28,18 @@ export interface PlanNode {
 
 const phase = (runtime: Runtime): number => RUNTIME_START_ORDER.indexOf(runtime);
 
-/** Priority desc, then name: the tie-break everywhere in the lifecycle. */
+/** `tryfirst` / `trylast` as a rank: -1 first, 1 last, 0 neither. */
+export function rankOf(manifest: {
+  readonly tryfirst: boolean;
+  readonly trylast: boolean;
+}): -1 | 0 | 1 {
+  return manifest.tryfirst ? -1 : manifest.trylast ? 1 : 0;
+}
+
+/** `tryfirst` first and `trylast` last, then priority desc, then name: the order everywhere in the lifecycle. */
 export function byPriorityThenName(a: PlanNode, b: PlanNode): number {
   return (
+    (a.rank ?? 0) - (b.rank ?? 0) ||
     b.priority - a.priority ||
     (a.name < b.name ? -1 : a.name > b.name ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
   );
@@ -125,6 +140,7 @@ export function topoSort<TManifest extends PluginManifest>(
     key: keyOf(m),
     name: m.name,
     priority: m.priority,
+    rank: rankOf(m),
     runtime: m.runtime[0] as Runtime,
     deps: m.depends_on.map((dep) => {
       const matches =
