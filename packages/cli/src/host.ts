@@ -1,15 +1,16 @@
 import { readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { loadKindSpec } from '@dagstack/hookspec-codegen';
-import type { KindSpec, Logger, RuntimeAdapter } from '@dagstack/plugin-api';
+import type { KindSpec, LogFields, Logger, RuntimeAdapter } from '@dagstack/plugin-api';
 import { createStderrLogger, type LogLevel, PluginRegistry } from '@dagstack/plugin-registry';
 import { createStandardResources } from '@dagstack/plugin-resources';
 import { createMcpHttpRuntime } from '@dagstack/plugin-runtime-mcp-http';
 import { createMcpStdioRuntime } from '@dagstack/plugin-runtime-mcp-stdio';
 import { KIND_SPEC as ORCHESTRATOR_V1 } from '@dagstack/plugin-system/kinds/orchestrator/v1';
 import { KIND_SPEC as TOOL_V1 } from '@dagstack/plugin-system/kinds/tool/v1';
-import type { CliIo } from './io.js';
-import { UsageError } from './io.js';
+import { inCliTerms } from './cli-terms.js';
+import { type CliIo, masked, UsageError } from './io.js';
+import { firstProblem } from './report.js';
 
 /** The kinds every command knows without `--kinds`. */
 export const BUILT_IN_KINDS: readonly KindSpec[] = [TOOL_V1, ORCHESTRATOR_V1];
@@ -27,6 +28,10 @@ export interface HostOptions {
   readonly logLevel?: LogLevel;
   /** Runtime adapters besides the in-process one. @default the mcp_stdio and mcp_http runtimes */
   readonly runtimes?: readonly RuntimeAdapter[];
+  /** The command, for the prefix of the lines the host prints (`dagstack-plugins list: ...`). */
+  readonly command?: string;
+  /** `--json`: what the host tells the user goes to the log (stderr), never as prose. */
+  readonly json?: boolean;
 }
 
 /** A registry with the built-in and `--kinds` hookspecs, and the standard resources. */
@@ -40,6 +45,22 @@ export interface Host {
    * `DAGSTACK_REMOTE_PLUGINS`. Returns how many entries were found.
    */
   discover(dirs: readonly string[]): Promise<number>;
+  /**
+   * Tell the user something on stderr: one line `dagstack-plugins <command>:
+   * <text>`, or with `--json` a log record at `info`.
+   */
+  notice(text: string, fields?: LogFields): void;
+  /**
+   * Warn the user on stderr: one line `dagstack-plugins <command>: warning:
+   * <text>`, or with `--json` a log record at `warn`. Shown at the default log
+   * level; `--log-level error` hides it.
+   */
+  warn(text: string, fields?: LogFields): void;
+  /**
+   * Warn once for every manifest discovery skipped (invalid, unreadable,
+   * refused): `skipped <file>: <first problem>`. Returns them all.
+   */
+  warnSkipped(): ReturnType<PluginRegistry['discoveryFailures']>;
   /** Stop every plugin and release the resources; never throws. */
   close(): Promise<void>;
 }
@@ -91,9 +112,9 @@ export async function createHost(options: HostOptions): Promise<Host> {
     },
     bindings: { source: 'dagstack-plugins' },
   });
-  // Every command reports the manifests discovery skipped in its own words
-  // (list's failures, "call: skipped", "serve: skipped"), so discovery's own
-  // warning per failure is logged at debug: printed once, not twice.
+  // Every command reports the manifests discovery skipped itself, one warning
+  // line each (warnSkipped), so discovery's own warning per failure is logged
+  // at debug: printed once, not twice.
   const discoveryLogger: Logger = {
     debug: logger.debug,
     info: logger.info,
@@ -115,10 +136,37 @@ export async function createHost(options: HostOptions): Promise<Host> {
   });
   for (const spec of kinds.values()) registry.registerKind(spec);
   let closed = false;
+  const where = `dagstack-plugins${options.command === undefined ? '' : ` ${options.command}`}`;
+  const warns = (options.logLevel ?? 'warn') !== 'error';
+  const warned = new Set<string>();
+  const warn = (text: string, fields?: LogFields): void => {
+    if (options.json === true) logger.warn(inCliTerms(text), fields);
+    else if (warns) io.stderr.write(masked(inCliTerms(`${where}: warning: ${text}\n`)));
+  };
   return {
     registry,
     kinds,
     logger,
+    notice(text, fields) {
+      if (options.json === true) logger.info(inCliTerms(text), fields);
+      else io.stderr.write(masked(inCliTerms(`${where}: ${text}\n`)));
+    },
+    warn,
+    warnSkipped() {
+      const failures = registry.discoveryFailures();
+      const cwd = io.cwd ?? process.cwd();
+      for (const { path, error } of failures) {
+        if (warned.has(path)) continue;
+        warned.add(path);
+        const problem = firstProblem(error);
+        warn(`skipped ${relative(cwd, path) || path}: ${problem}`, {
+          path,
+          code: error.code,
+          problem,
+        });
+      }
+      return failures;
+    },
     async discover(dirs) {
       const roots = dirs.map((d) => resolvePath(io, d));
       let found = (await registry.discover(roots, { logger: discoveryLogger })).entries.length;

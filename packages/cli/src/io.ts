@@ -1,5 +1,6 @@
 import { isPluginRegistryError } from '@dagstack/plugin-api';
 import { maskSecrets } from '@dagstack/plugin-manifest';
+import { errorInCliTerms, inCliTerms } from './cli-terms.js';
 
 /**
  * Where the CLI reads its environment and writes its output. Tests pass
@@ -41,9 +42,33 @@ export const EXIT: {
   usage: 2,
 } as const);
 
-/** A wrong command line: reported with the command's usage, exit code 2. */
+/**
+ * A wrong command line: reported as one line and a pointer to the command's
+ * `--help`, exit code 2; with `--json`, `{ ok: false, error: { code: "USAGE", ... } }`.
+ */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+  /** The code of every usage error in `--json` output. */
+  readonly code = 'USAGE';
+}
+
+/**
+ * An operation of the CLI itself failed (not an error of the plugin system):
+ * a folder `init` will not overwrite, stale generated code, nothing to serve.
+ * Exit code 1; with `--json`, `{ ok: false, error: { name, code, message, hint? } }`.
+ */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  /** Stable code (`FOLDER_EXISTS`, `CODEGEN_STALE`, ...); see the README's list. */
+  readonly code: string;
+  /** What to do about it, in the CLI's terms. */
+  readonly hint: string | undefined;
+
+  constructor(code: string, message: string, hint?: string) {
+    super(message);
+    this.code = code;
+    this.hint = hint;
+  }
 }
 
 /** Render rows as an aligned text table (the last column is never padded), secrets masked. */
@@ -74,21 +99,99 @@ export function writeJson(io: CliIo, value: unknown): void {
   io.stdout.write(`${JSON.stringify(masked(value), null, 2)}\n`);
 }
 
-/** The error as the CLI prints it: class, code, message and what to do. */
+/**
+ * A command's report as JSON: `ok`, then `error` (as {@link errorJson}) when
+ * the command failed, then the report's own fields. The one shape of a
+ * failure is `{ ok: false, error: { name, code, message, hint? } }`.
+ */
+export function writeReport(
+  io: CliIo,
+  error: unknown | undefined,
+  body: Readonly<Record<string, unknown>>,
+): void {
+  writeJson(io, {
+    ok: error === undefined,
+    ...(error === undefined ? {} : { error: errorJson(error) }),
+    ...body,
+  });
+}
+
+/** The error as the CLI prints it: class, code, message and what to do, in CLI terms. */
 export function describeError(error: unknown): string {
   // The message of the registry errors already ends with their hint.
   if (isPluginRegistryError(error))
-    return masked(`${error.name} (${error.code}): ${error.message}`);
-  if (error instanceof Error) return masked(`${error.name}: ${error.message}`);
+    return masked(inCliTerms(`${error.name} (${error.code}): ${error.message}`));
+  if (error instanceof UsageError) return masked(inCliTerms(error.message));
+  if (error instanceof CliError)
+    return masked(
+      inCliTerms(error.hint === undefined ? error.message : `${error.message}; ${error.hint}`),
+    );
+  if (error instanceof Error) return masked(inCliTerms(`${error.name}: ${error.message}`));
   return masked(String(error));
 }
 
-/** The error as JSON, secrets masked: `toJSON()` of the registry errors, name and message otherwise. */
+/**
+ * The error as JSON, secrets masked, message and hint in CLI terms: always
+ * `name`, `code` and `message`, plus `hint` when there is one. Errors of the
+ * plugin system give their `toJSON()` (with `plugin`, `kind`, `path`,
+ * `details`, `cause` when they have them); an error without a code of its own
+ * gets its Node.js code (`EACCES`, ...) or `ERROR`.
+ */
 export function errorJson(error: unknown): Record<string, unknown> {
   if (isPluginRegistryError(error))
-    return masked(error.toJSON() as unknown as Record<string, unknown>);
-  if (error instanceof Error) return masked({ name: error.name, message: error.message });
-  return masked({ name: 'Error', message: String(error) });
+    return masked(errorInCliTerms(error.toJSON() as unknown as Record<string, unknown>));
+  if (error instanceof UsageError || error instanceof CliError) {
+    const hint = error instanceof CliError ? error.hint : undefined;
+    return masked(
+      errorInCliTerms({
+        name: error.name,
+        code: error.code,
+        message: error.message,
+        ...(hint === undefined ? {} : { hint }),
+      }),
+    );
+  }
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return masked(
+      errorInCliTerms({
+        name: error.name,
+        code: typeof code === 'string' ? code : 'ERROR',
+        message: error.message,
+      }),
+    );
+  }
+  return masked({ name: 'Error', code: 'ERROR', message: String(error) });
+}
+
+/** An escape sequence (CSI: colours, cursor moves, line erasing) in text bound for a stream. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ESC is the point.
+const CSI = /\u001b\[[0-?]*[ -/]*[@-~]/g;
+/** Only the colour (SGR) sequences. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ESC is the point.
+const SGR = /\u001b\[[0-9;]*m/g;
+
+/**
+ * The io with text cleaned for where it goes: no escape sequence reaches a
+ * stream that is not a terminal, and no colour reaches any stream when
+ * `NO_COLOR` is set (https://no-color.org). Text from plugins (error
+ * messages, their stderr) may carry colour; the CLI itself writes none, and
+ * its progress line erases itself only on a terminal.
+ */
+export function plainIo(io: CliIo): CliIo {
+  const env = io.env ?? process.env;
+  const noColor = (env.NO_COLOR ?? '') !== '';
+  const clean = (
+    stream: CliIo['stdout'],
+  ): { write(text: string): unknown; readonly isTTY?: boolean } => {
+    const pattern = stream.isTTY === true ? (noColor ? SGR : undefined) : CSI;
+    if (pattern === undefined) return stream;
+    return {
+      write: (text: string) => stream.write(text.replace(pattern, '')),
+      ...(stream.isTTY === undefined ? {} : { isTTY: stream.isTTY }),
+    };
+  };
+  return { ...io, stdout: clean(io.stdout), stderr: clean(io.stderr) };
 }
 
 /**

@@ -19,10 +19,12 @@ const TOOL_BODY = `
   }`;
 
 describe('top level', () => {
-  it('no command is a usage error (2) with the usage on stderr', async () => {
+  it('no command is a one-line usage error (2) pointing to --help', async () => {
     const run = await cli([]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('Commands:');
+    expect(run.stderr).toBe(
+      'dagstack-plugins: no command given (one of validate, list, call, serve, contract, codegen, init); see dagstack-plugins --help\n',
+    );
     expect(run.stdout).toBe('');
   });
 
@@ -38,10 +40,12 @@ describe('top level', () => {
     expect(run.stderr).toContain('unknown command "frobnicate"');
   });
 
-  it('an unknown flag exits 2 with the command usage', async () => {
+  it('an unknown flag exits 2 with one line naming it, not the usage', async () => {
     const run = await cli(['validate', '--bogus', 'x']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('dagstack-plugins validate <path>...');
+    expect(run.stderr).toBe(
+      'dagstack-plugins validate: unknown option --bogus; see dagstack-plugins validate --help\n',
+    );
   });
 
   it('each command has --help', async () => {
@@ -66,10 +70,12 @@ describe('validate', () => {
         runtime: 'in_process',
         entry_point: './plugin.js#Plugin',
       }),
+      'b/plugin.js': 'export class Plugin {}\n',
     });
     const run = await cli(['validate', 'a', 'b/dagstack-plugin.json', '--json'], { cwd: root });
     expect(run.code).toBe(0);
     expect(run.json()).toEqual({
+      ok: true,
       results: [
         { path: 'a', ok: true, name: 'alpha', problems: [], warnings: [] },
         { path: 'b/dagstack-plugin.json', ok: true, name: 'beta', problems: [], warnings: [] },
@@ -342,9 +348,20 @@ describe('call', () => {
       { cwd: root },
     );
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/FunctionNotFound.*no function "lowr".*did you mean "lower"/);
-    const { error } = unknown.json<{ error: { code: string; details: { available: string[] } } }>();
+    // --json: the error is the JSON document on stdout, stderr has no prose.
+    expect(unknown.stderr).toBe('');
+    const { ok, error } = unknown.json<{
+      ok: boolean;
+      error: { code: string; message: string; details: { available: string[] } };
+    }>();
+    expect(ok).toBe(false);
     expect(error.code).toBe('FUNCTION_NOT_FOUND');
+    expect(error.message).toMatch(/no function "lowr".*did you mean "lower"/);
+    const human = await cli(
+      ['call', 'tool', 'execute', '--plugins', '.', '--input', '{"function":"lowr","args":{}}'],
+      { cwd: root },
+    );
+    expect(human.stderr).toMatch(/FunctionNotFound.*no function "lowr".*did you mean "lower"/);
     expect(error.details.available).toEqual(['boom', 'hang', 'lower', 'refuse', 'upper']);
   });
 
@@ -374,7 +391,10 @@ describe('call', () => {
       { cwd: root },
     );
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(/call: skipped .*broken\/dagstack\.toml: .*core_version/);
+    // One warning line naming the file and the first problem.
+    expect(run.stderr).toMatch(
+      /^dagstack-plugins call: warning: skipped .*broken\/dagstack\.toml: \/kind: required field "kind" is missing \(and 2 more\)\n$/,
+    );
   });
 
   it('a plugin error exits 1 with the class on stderr and { error } with --json', async () => {

@@ -110,10 +110,12 @@ describe('serve --stdio', () => {
     });
     const refused = await cli(['serve', root, '--http']);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/serve: skipped .*broken\/dagstack\.toml: /);
-    expect(refused.stderr).toMatch(/serve: crashing is unavailable: .*no start/);
+    expect(refused.stderr).toMatch(/serve: warning: skipped .*broken\/dagstack\.toml: \/kind: /);
+    expect(refused.stderr).toMatch(/serve: warning: crashing is unavailable: .*no start/);
     expect(refused.stderr).toContain('0 plugin(s) ready (none); 0 expose tools; 0 tool(s)');
-    expect(refused.stderr).toContain('--allow-empty');
+    expect(refused.stderr).toContain(
+      'dagstack-plugins serve: no plugin is ready, so there is nothing to serve; fix the plugins reported above, or pass --allow-empty to serve anyway\n',
+    );
     expect(refused.stdout).toBe('');
 
     // --allow-empty serves anyway (over stdio: ends when stdin closes).

@@ -206,7 +206,9 @@ export function createMcpHttpRuntime(options: McpHttpRuntimeOptions = {}): McpHt
  * @since 0.2.0
  */
 export const MCPHttpAdapter: {
+  /** Build the runtime: the same as `createMcpHttpRuntime(options)`. */
   (options?: McpHttpRuntimeOptions): McpHttpRuntime;
+  /** Build the runtime with `new`: the same as `createMcpHttpRuntime(options)`. */
   new (options?: McpHttpRuntimeOptions): McpHttpRuntime;
 } = function MCPHttpAdapter(options?: McpHttpRuntimeOptions): McpHttpRuntime {
   return createMcpHttpRuntime(options);

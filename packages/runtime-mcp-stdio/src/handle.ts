@@ -216,7 +216,7 @@ export class StdioPluginHandle implements PluginHandle {
                   ...this.#site('load'),
                   path: m.source,
                   timeoutMs: this.#startupMs,
-                  hint: `the process did not complete the MCP handshake; check that "${[this.#command, ...this.#args].join(' ')}" starts an MCP server on stdio${transport.stderr.tail() ? `; its stderr ended with: ${transport.stderr.tail()}` : ''}`,
+                  hint: `the process did not complete the MCP handshake; check that "${[this.#command, ...this.#args].join(' ')}" starts an MCP server on stdio${transport.stderr.tail() ? `; its stderr said: ${transport.stderr.tail()}` : ''}`,
                 }),
               ),
             this.#startupMs,
@@ -257,7 +257,7 @@ export class StdioPluginHandle implements PluginHandle {
         path: this.manifest.source,
         cause: error,
         hint: tail
-          ? `its stderr ended with: ${tail}`
+          ? `its stderr said: ${tail}`
           : 'run the command by hand to see why it does not start',
       },
     );

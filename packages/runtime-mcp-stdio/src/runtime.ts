@@ -174,7 +174,9 @@ export function createMcpStdioRuntime(options: McpStdioRuntimeOptions = {}): Mcp
  * @since 0.2.0
  */
 export const MCPStdioAdapter: {
+  /** Build the runtime: the same as `createMcpStdioRuntime(options)`. */
   (options?: McpStdioRuntimeOptions): McpStdioRuntime;
+  /** Build the runtime with `new`: the same as `createMcpStdioRuntime(options)`. */
   new (options?: McpStdioRuntimeOptions): McpStdioRuntime;
 } = function MCPStdioAdapter(options?: McpStdioRuntimeOptions): McpStdioRuntime {
   return createMcpStdioRuntime(options);

@@ -6,7 +6,7 @@ import {
   type JsonValue,
 } from '@dagstack/plugin-api';
 import { createHost, type HostOptions, resolvePath } from '../host.js';
-import { type CliIo, EXIT, masked, progress, UsageError } from '../io.js';
+import { type CliIo, EXIT, progress, UsageError } from '../io.js';
 
 /** Usage of `call`. */
 export const CALL_USAGE = `dagstack-plugins call <kind> <hook> --plugins <dir> [--input <json>|@file]
@@ -18,7 +18,8 @@ the class the kind's hookspec declares (tool and orchestrator are built in;
 --kinds loads kind YAMLs; --dispatch names the class for a kind without one),
 prints the result as JSON and stops the plugins.
 --meta values are JSON when they parse as JSON (numbers, true, {...}), strings
-otherwise. --name calls that plugin only.
+otherwise. --name calls that plugin only. A manifest that was skipped is
+warned about on stderr (one line: the file and its first problem).
 Exit codes: 0 the call returned, 1 the call or the start failed, 2 usage error.
 `;
 
@@ -85,8 +86,9 @@ export async function callCommand(
   hook: string | undefined,
   options: CallOptions,
 ): Promise<number> {
-  if (kind === undefined || hook === undefined) throw new UsageError('call needs <kind> <hook>');
-  if (options.plugins.length === 0) throw new UsageError('call needs --plugins <dir>');
+  if (kind === undefined) throw new UsageError('missing <kind> <hook>');
+  if (hook === undefined) throw new UsageError(`missing <hook> (of kind "${kind}")`);
+  if (options.plugins.length === 0) throw new UsageError('missing --plugins <dir>');
   const input = await parseInput(io, options.input);
   const metadata = parseMeta(options.meta);
   let timeoutMs: number | undefined;
@@ -104,15 +106,13 @@ export async function callCommand(
     );
   }
 
-  const host = await createHost({ io, ...options });
+  const host = await createHost({ io, ...options, command: 'call' });
   const show = progress(io);
   try {
     show.update('discovering plugins…');
     await host.discover(options.plugins);
-    for (const failure of host.registry.discoveryFailures()) {
-      show.done();
-      io.stderr.write(masked(`call: skipped ${failure.path}: ${failure.error.message}\n`));
-    }
+    show.done();
+    host.warnSkipped();
     const spec = host.kinds.get(kind);
     if (spec === undefined || !spec.hooks.some((h) => h.name === hook)) {
       if (options.dispatch === undefined) {

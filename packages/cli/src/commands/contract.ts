@@ -8,7 +8,7 @@ import {
 } from '@dagstack/plugin-contract-suite';
 import { loadManifest } from '@dagstack/plugin-manifest';
 import { BUILT_IN_KINDS, loadKinds, resolvePath } from '../host.js';
-import { type CliIo, EXIT, UsageError, writeJson } from '../io.js';
+import { CliError, type CliIo, EXIT, UsageError, writeReport } from '../io.js';
 import { exampleOf } from './init.js';
 
 /** Usage of `contract`. */
@@ -44,7 +44,7 @@ export async function contractCommand(
     config?: string;
   },
 ): Promise<number> {
-  if (dir === undefined) throw new UsageError('contract needs a plugin folder');
+  if (dir === undefined) throw new UsageError('missing <plugin-dir>');
   const unknown = options.checks.filter((c) => !(ALL_CHECKS as readonly string[]).includes(c));
   if (unknown.length > 0) {
     throw new UsageError(`unknown check(s) ${unknown.join(', ')}; known: ${ALL_CHECKS.join(', ')}`);
@@ -83,9 +83,16 @@ export async function contractCommand(
     ...(kindSpec === undefined ? {} : { kindSpec }),
     ...(config === undefined ? {} : { config }),
   });
+  const failed = report.checks.filter((c) => c.status === 'fail').map((c) => c.id);
+  const error = report.ok
+    ? undefined
+    : new CliError(
+        'CONTRACT_FAILED',
+        `${failed.length} contract check(s) failed${failed.length === 0 ? '' : `: ${failed.join(', ')}`}`,
+        'see the failures of each check',
+      );
   if (options.json) {
-    writeJson(io, {
-      ok: report.ok,
+    writeReport(io, error, {
       plugin: report.plugin ?? null,
       source: report.source ?? null,
       durationMs: Math.round(report.durationMs),

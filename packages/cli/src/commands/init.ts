@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import type { HookSpec, JsonObject, JsonValue, KindSpec } from '@dagstack/plugin-api';
 import { validateManifest } from '@dagstack/plugin-manifest';
 import { BUILT_IN_KINDS, loadKinds, resolvePath } from '../host.js';
-import { type CliIo, EXIT, UsageError, writeJson } from '../io.js';
+import { CliError, type CliIo, EXIT, UsageError, writeJson } from '../io.js';
 
 /** Usage of `init`. */
 export const INIT_USAGE = `dagstack-plugins init <kind> <name> [--runtime in_process|mcp_stdio|mcp_http]
@@ -231,7 +231,7 @@ export async function initCommand(
     kindDirs: readonly string[];
   },
 ): Promise<number> {
-  if (kind === undefined || name === undefined) throw new UsageError('init needs <kind> <name>');
+  if (kind === undefined || name === undefined) throw new UsageError('missing <kind> <name>');
   const runtime = options.runtime ?? 'in_process';
   if (!(RUNTIMES as readonly string[]).includes(runtime)) {
     throw new UsageError(
@@ -270,8 +270,11 @@ export async function initCommand(
     () => false,
   );
   if (exists && !options.force) {
-    io.stderr.write(`init: ${folder} exists; pass --force to overwrite its two files\n`);
-    return EXIT.failed;
+    throw new CliError(
+      'FOLDER_EXISTS',
+      `${relative(io.cwd ?? process.cwd(), folder) || folder} exists`,
+      'pass --force to overwrite its files, or choose another <name> or --dir',
+    );
   }
   await mkdir(folder, { recursive: true });
   const files: Record<string, string> = {

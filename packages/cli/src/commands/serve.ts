@@ -8,7 +8,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createHost, type Host, type HostOptions } from '../host.js';
-import { type CliIo, EXIT, masked, UsageError, writeJson } from '../io.js';
+import { CliError, type CliIo, EXIT, UsageError, writeJson } from '../io.js';
+import { bareMessage } from '../report.js';
+import { CLI_VERSION } from '../version.js';
 
 /** Usage of `serve`. */
 export const SERVE_USAGE = `dagstack-plugins serve <dir>... (--stdio | --http [--host 127.0.0.1] [--port N] [--token-env VAR])
@@ -110,7 +112,7 @@ export async function summarize(
     name: 'dagstack-plugins',
     dispatchTools: options.dispatchTools,
   });
-  const client = new Client({ name: 'dagstack-plugins-summary', version: '0.0.0' });
+  const client = new Client({ name: 'dagstack-plugins-summary', version: CLI_VERSION });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   try {
     await server.connect(serverSide);
@@ -146,31 +148,36 @@ function describeServed(summary: ServedSummary): string {
 
 /**
  * Discover and start the plugins, and tell stderr what was skipped, what did
- * not start and what is served. Returns `undefined` when there is nothing to
- * serve and `--allow-empty` was not given.
+ * not start and what is served. Throws `NOTHING_TO_SERVE` when no plugin is
+ * ready and `--allow-empty` was not given.
  */
 async function start(
-  io: CliIo,
   host: Host,
   dirs: readonly string[],
   options: ServeOptions,
-): Promise<{ served: ServedRegistry; summary: ServedSummary } | undefined> {
+): Promise<{ served: ServedRegistry; summary: ServedSummary }> {
   await host.discover(dirs);
-  for (const failure of host.registry.discoveryFailures()) {
-    io.stderr.write(masked(`serve: skipped ${failure.path}: ${failure.error.message}\n`));
-  }
+  host.warnSkipped();
   const report = await host.registry.setupAll();
   for (const { plugin, error } of report.unavailable) {
-    io.stderr.write(masked(`serve: ${plugin} is unavailable: ${error.message}\n`));
+    host.warn(`${plugin} is unavailable: ${bareMessage(error)}`, {
+      plugin,
+      code: error.code,
+      ...(error.hint === undefined ? {} : { hint: error.hint }),
+    });
   }
   const served = servedRegistry(host);
   const summary = await summarize(served, options);
-  io.stderr.write(masked(`serve: ${describeServed(summary)}\n`));
+  host.notice(describeServed(summary), {
+    ready: summary.ready.length,
+    tools: summary.tools.length,
+  });
   if (summary.ready.length === 0 && options.allowEmpty !== true) {
-    io.stderr.write(
-      'serve: no plugin is ready, so there is nothing to serve; fix the plugins above, or pass --allow-empty to serve anyway\n',
+    throw new CliError(
+      'NOTHING_TO_SERVE',
+      'no plugin is ready, so there is nothing to serve',
+      'fix the plugins reported above, or pass --allow-empty to serve anyway',
     );
-    return undefined;
   }
   return { served, summary };
 }
@@ -181,8 +188,11 @@ export async function serveCommand(
   dirs: readonly string[],
   options: ServeOptions,
 ): Promise<number> {
-  if (dirs.length === 0) throw new UsageError('serve needs at least one plugin folder');
-  if (options.http === options.stdio) throw new UsageError('serve needs one of --stdio or --http');
+  if (dirs.length === 0) throw new UsageError('missing <dir> (a folder of plugins)');
+  if (options.http === options.stdio)
+    throw new UsageError(
+      options.http ? 'give one of --stdio and --http, not both' : 'missing --stdio or --http',
+    );
   if (options.http) return serveHttp(io, dirs, options);
   const httpOnly = [
     ['--host', options.host],
@@ -198,13 +208,13 @@ export async function serveCommand(
   // Before anything can print: the protocol owns stdout from here on.
   const stdout = options.stdout ?? guardStdout();
   const stdin = options.stdin ?? process.stdin;
-  const host = await createHost({ io, ...options });
+  const host = await createHost({ io, ...options, command: 'serve' });
   try {
-    const started = await start(io, host, dirs, options);
-    if (started === undefined) return EXIT.failed;
-    io.stderr.write('serve: serving MCP on stdio\n');
+    const started = await start(host, dirs, options);
+    host.notice(`dagstack-plugins ${CLI_VERSION} serving MCP on stdio`);
     const server = createRegistryServer(started.served, {
       name: 'dagstack-plugins',
+      version: CLI_VERSION,
       dispatchTools: options.dispatchTools,
       logger: host.logger,
       mask: maskSecrets,
@@ -260,14 +270,14 @@ async function serveHttp(
       `--host ${host} is reachable from other machines: pass --token-env VAR so clients must authenticate (or --insecure-no-auth to serve without, on a network you trust)`,
     );
   }
-  const host_ = await createHost({ io, ...options });
+  const host_ = await createHost({ io, ...options, command: 'serve' });
   try {
-    const started = await start(io, host_, dirs, options);
-    if (started === undefined) return EXIT.failed;
+    const started = await start(host_, dirs, options);
     const endpoint = await serveMcpHttp(
       () => ({
         server: createRegistryServer(started.served, {
           name: 'dagstack-plugins',
+          version: CLI_VERSION,
           dispatchTools: options.dispatchTools,
           logger: host_.logger,
           mask: maskSecrets,
@@ -289,12 +299,13 @@ async function serveHttp(
     if (options.json)
       writeJson(io, {
         url: endpoint.url,
+        version: CLI_VERSION,
         plugins: started.summary.ready,
         tools: started.summary.tools,
       });
     else
       io.stdout.write(
-        `serving MCP on ${endpoint.url} (${started.summary.ready.length} plugin(s) ready, ${started.summary.tools.length} tool(s))\n`,
+        `serving MCP on ${endpoint.url} (dagstack-plugins ${CLI_VERSION}; ${started.summary.ready.length} plugin(s) ready, ${started.summary.tools.length} tool(s))\n`,
       );
     await new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve());
