@@ -1,9 +1,12 @@
 /**
- * Health polling: one interval timer per started plugin, `checkHealth` and
- * the failure threshold (degraded on a failing check, unavailable after
- * `healthFailureThreshold` failing checks in a row, ready again on `ok`).
+ * Health polling: one interval timer per started plugin (its first check
+ * right at start), `checkHealth` and the failure threshold (degraded on a
+ * failing check, unavailable after `healthFailureThreshold` failing checks
+ * in a row, ready again on `ok`, from unavailable too: polling goes on while
+ * a plugin is down for its health). Each state change is logged once.
  *
- * Owns: a record's `health`, `healthFailures` and `healthTimer` fields.
+ * Owns: a record's `health`, `healthFailures`, `healthTimer` and
+ * `healthDown` fields.
  * May not touch: any other record field except through `setState`, the
  * registry's private fields, or dispatch (state changes go through the
  * host's `setState`, which refreshes dispatch as the registry decides).
@@ -12,6 +15,7 @@
 import {
   type HealthStatus,
   HookTimeout,
+  type Logger,
   type PluginHandle,
   type PluginRegistryError,
   type PluginState,
@@ -23,7 +27,7 @@ import { withTimeout } from './timeout.js';
 /** The part of a record that health polling reads or updates. */
 export type HealthSubject = Pick<
   PluginRecord,
-  'manifest' | 'handle' | 'state' | 'health' | 'healthFailures' | 'healthTimer'
+  'manifest' | 'handle' | 'state' | 'health' | 'healthFailures' | 'healthTimer' | 'healthDown'
 >;
 
 /** What the health monitor needs from its owner. */
@@ -36,6 +40,8 @@ export interface HealthHost<R extends HealthSubject> {
   setState(record: R, to: PluginState, error?: PluginRegistryError): void;
   /** One poll tick for a record (the registry runs its public `checkHealth`). */
   poll(record: R): void;
+  /** Where state changes caused by health checks are reported, once each. */
+  readonly logger: Logger;
 }
 
 /** Health polling and the failure-threshold logic for the registry's records. */
@@ -46,12 +52,18 @@ export class HealthMonitor<R extends HealthSubject> {
     this.#host = host;
   }
 
-  /** Start polling a record at its manifest's `health_interval_sec`. */
+  /**
+   * Start polling a record at its manifest's `health_interval_sec`, with a
+   * first check at once (ADR-0002: health is known from the start).
+   */
   start(record: R): void {
     if (!this.#host.enabled) return;
+    this.stop(record);
+    record.healthDown = false;
     const ms = record.manifest.health_interval_sec * 1000;
     record.healthTimer = setInterval(() => this.#host.poll(record), ms);
     record.healthTimer.unref?.();
+    this.#host.poll(record);
   }
 
   /** Stop polling a record. */
@@ -63,8 +75,11 @@ export class HealthMonitor<R extends HealthSubject> {
   /** Run one health check of a record now; see `PluginRegistry.checkHealth`. */
   async check(record: R): Promise<HealthStatus | undefined> {
     const name = record.manifest.name;
-    if (record.handle === undefined || (record.state !== 'ready' && record.state !== 'degraded'))
-      return undefined;
+    const checkable =
+      record.state === 'ready' ||
+      record.state === 'degraded' ||
+      (record.state === 'unavailable' && record.healthDown);
+    if (record.handle === undefined || !checkable) return undefined;
     let status: HealthStatus;
     try {
       status = await withTimeout(
@@ -84,9 +99,16 @@ export class HealthMonitor<R extends HealthSubject> {
       };
     }
     record.health = status;
+    const { logger } = this.#host;
+    const fields = { plugin: name, kind: record.manifest.kind };
     if (status.status === 'ok') {
       record.healthFailures = 0;
-      if (record.state === 'degraded') this.#host.setState(record, 'ready');
+      if (record.state === 'degraded' || record.state === 'unavailable') {
+        const from = record.state;
+        record.healthDown = false;
+        this.#host.setState(record, 'ready');
+        logger.info(`plugin ready again: its health check passes (was ${from})`, fields);
+      }
       return status;
     }
     record.healthFailures += 1;
@@ -98,10 +120,21 @@ export class HealthMonitor<R extends HealthSubject> {
       reason: `health check ${status.status}${status.message === undefined ? '' : `: ${status.message}`}`,
     });
     if (status.status === 'failing' && record.healthFailures >= threshold) {
-      this.stop(record);
-      this.#host.setState(record, 'unavailable', error);
+      if (record.state !== 'unavailable') {
+        // Polling goes on: an `ok` later brings the plugin back.
+        record.healthDown = true;
+        this.#host.setState(record, 'unavailable', error);
+        logger.error(
+          `plugin unavailable: ${record.healthFailures} failing health checks in a row`,
+          { ...fields, reason: error.message },
+        );
+      }
     } else if (record.state === 'ready') {
       this.#host.setState(record, 'degraded', error);
+      logger.warn('plugin degraded: its health check does not pass', {
+        ...fields,
+        reason: error.message,
+      });
     }
     return status;
   }

@@ -42,6 +42,8 @@ export interface PluginRecord {
   health: HealthStatus | undefined;
   healthFailures: number;
   healthTimer: ReturnType<typeof setInterval> | undefined;
+  /** Made `unavailable` by failing health checks (polling goes on; an `ok` brings it back). */
+  healthDown: boolean;
 }
 
 /** A record's key in the registry: `kind/name`. */

@@ -64,6 +64,7 @@ export type {
   HostResources,
   PluginRegistryOptions,
   PluginStatus,
+  ResourceLookup,
   SetupOptions,
   SetupReport,
 } from './options.js';
@@ -125,6 +126,7 @@ export class PluginRegistry {
       },
       setState,
       poll: (record) => void this.checkHealth(record.manifest.name, record.manifest.kind),
+      logger,
     });
     this.#audit = new AuditLog(env, logger);
     this.#contexts = new PluginContexts({

@@ -69,6 +69,7 @@ export class RecordStore {
       health: undefined,
       healthFailures: 0,
       healthTimer: undefined,
+      healthDown: false,
     };
     this.#records.set(key, record);
     const sameName = this.#byName.get(manifest.name);
