@@ -194,6 +194,18 @@ export async function loadHookspec(path: string): Promise<LoadHookspecResult> {
         ),
       );
     }
+    if (hook.dispatch === 'chain' && hook.mcp_exposed === false) {
+      // ADR-0002 §4: every stage's output is the next one's input across
+      // runtimes, so chain hooks must be RPC-safe.
+      problems.push(
+        at(
+          ['hooks', i, 'mcp_exposed'],
+          'cross-field',
+          `chain hooks must be RPC-safe (ADR-0002 §4): "${hook.name}" cannot be mcp_exposed: false — remove the line or use another dispatch class`,
+          { key: true },
+        ),
+      );
+    }
     if (hook.mcp_exposed === false && hook.mcp_tool_name_template !== undefined) {
       problems.push(
         at(

@@ -100,7 +100,7 @@ describe('the TypeScript module', () => {
     expect(ts).toContain(
       '  /** MCP tool name: `{kind}.{plugin}.{hook}`. */\n  readonly describe: true;',
     );
-    expect(ts).toContain('  /** Not exposed over MCP. */\n  readonly transform: false;');
+    expect(ts).toContain('  /** Not exposed over MCP. */\n  readonly notify: false;');
     expect(ts).toContain(
       '  /** Kind-specific constraint, passed through as declared. */\n  readonly max_plugins: 3;',
     );
@@ -140,7 +140,7 @@ describe('the runtime KIND_SPEC (committed fixture module)', async () => {
       transform: 'chain',
       notify: 'broadcast_notify',
     });
-    expect(sample.HOOK_MCP_EXPOSED).toEqual({ describe: true, transform: false, notify: false });
+    expect(sample.HOOK_MCP_EXPOSED).toEqual({ describe: true, transform: true, notify: false });
     expect(sample.KIND_SPEC.hooks.map((h) => [h.name, h.dispatch, h.error_policy])).toEqual([
       ['describe', 'broadcast_collect', 'best_effort'],
       ['transform', 'chain', undefined],
@@ -212,7 +212,10 @@ describe('OpenRPC', () => {
     };
     expect(doc.openrpc).toBe('1.2.6');
     expect(doc.info.version).toBe('2.1.0-rc.1');
-    expect(doc.methods.map((m) => m.name)).toEqual(['sample_kind.{plugin}.describe']);
+    expect(doc.methods.map((m) => m.name)).toEqual([
+      'sample_kind.{plugin}.describe',
+      'sample_kind.{plugin}.transform',
+    ]);
     const ref = doc.methods[0]?.result.schema.$ref ?? '';
     expect(ref).toBe('#/components/schemas/DescribeOutput');
     // Every reference in the document resolves to a component.

@@ -206,6 +206,29 @@ ${HOOK}
     });
   });
 
+  it('rejects a chain hook that is not mcp_exposed (chain hooks must be RPC-safe)', async () => {
+    const path = writeKind(`kind: k
+kind_api_version: "1.0.0"
+hooks:
+  - name: rewrite
+    dispatch: chain
+    mcp_exposed: false
+${HOOK}
+  - name: local_only
+    dispatch: singleton
+    mcp_exposed: false
+${HOOK}
+`);
+    const problems = await problemsOf(path);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({
+      pointer: '/hooks/0/mcp_exposed',
+      line: 6,
+      rule: 'cross-field',
+      message: expect.stringContaining('RPC-safe'),
+    });
+  });
+
   it('reports a missing schema file at the hookspec field that names it', async () => {
     const path = writeKind(`kind: k
 kind_api_version: "1.0.0"
