@@ -9,8 +9,20 @@
 //   checked once and listed with all their locations.
 // - Free names of fragments are found by the compiler and looked up in
 //   test/tables.ts (PRELUDES); a name missing there fails its snippet.
-// - Snippets that cannot work because the docs contradict the spec are listed
-//   in EXCEPTIONS, each tied to a heading of docs/spec-decisions.md.
+// - Host snippets run in a folder per page holding the page's manifests and
+//   plugin classes (the quick start's when the page shows none), plus what
+//   the page assumes without showing it, supplied by the test: plugins
+//   (ASSUMED_PLUGINS) and the page's own manifest in the file form a snippet
+//   reads (MANIFEST_FORMS). The run notes of the table say what came from where.
+// - Snippets that cannot work because the docs contradict the spec, or that
+//   are illustrations rather than code, are listed in EXCEPTIONS, each tied
+//   to a heading of docs/spec-decisions.md; such a snippet must still fail,
+//   and with exactly the failure its row names (every compile diagnostic
+//   must match it), so an exception hides nothing else.
+// - The project's own Markdown (READMEs, docs/) must be complete programs or
+//   modules: imports included, no names from elsewhere. A block that is a
+//   fragment on purpose starts with the line `// fragment` and may then use
+//   the names of OWN_PRELUDES only (test/tables.ts).
 // - One test per distinct snippet; a summary test prints the table.
 //
 // Needs a built workspace: turbo runs this after `^build`.
@@ -28,6 +40,7 @@ import {
   reapChildren,
   removeScratch,
   type SnippetResult,
+  tomlToJson,
 } from './harness.js';
 import {
   distinctSnippets,
@@ -127,6 +140,41 @@ describe('tables', () => {
         : [`${e.snippet}: no such snippet (first location)`]),
     ]);
     expect(wrong).toEqual([]);
+  });
+
+  it('MANIFEST_FORMS: tomlToJson converts the manifest subset and refuses the rest', () => {
+    const toml = [
+      '# a comment',
+      '[plugin]',
+      'name = "my-plugin" # trailing comment',
+      "entry_point = 'plugin:MyPlugin'",
+      'priority = 1_000',
+      'weight = 0.5',
+      'fallback = false',
+      'runtime = ["in_process", "mcp_stdio",]',
+      '[plugin.metadata]',
+      'note = "a \\"quoted\\" word"',
+    ].join('\n');
+    expect(tomlToJson(toml)).toEqual({
+      plugin: {
+        name: 'my-plugin',
+        entry_point: 'plugin:MyPlugin',
+        priority: 1000,
+        weight: 0.5,
+        fallback: false,
+        runtime: ['in_process', 'mcp_stdio'],
+        metadata: { note: 'a "quoted" word' },
+      },
+    });
+    for (const bad of [
+      '[plugin]\nenv = { A = "1" }',
+      '[plugin]\nrelease = 1979-05-27',
+      '[plugin]\nname = "a"\nname = "b"',
+      '[plugin]\n[plugin]',
+      '[plugin]\nruntime = [\n  "in_process",\n]',
+      '[plugin]\nmcp.command = "x"',
+    ])
+      expect(() => tomlToJson(bad), bad).toThrow(/^line \d+: /);
   });
 });
 

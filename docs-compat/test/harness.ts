@@ -12,6 +12,7 @@
 //     plugins/<...>.ts      snippets titled `plugins/...` (plugin classes)
 //     snippets/dNN.ts       the other snippets (dNN.test.ts when they use vitest)
 //     runs/<page>/plugins/  per page: its manifests and compiled plugin classes
+//                           (plus test/tables.ts ASSUMED_PLUGINS / MANIFEST_FORMS)
 //   own/                    the project's own Markdown, one folder per page
 //     node_modules/@dagstack/<pkg> -> packages/<pkg> (every workspace package)
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -31,10 +32,12 @@ import { dirname, join, normalize, resolve } from 'node:path';
 import ts from 'typescript';
 import { type Fence, rel, type Snippet, snippetName } from './snippets.js';
 import {
+  ASSUMED_PLUGINS,
   CONFORMANCE,
   EXCEPTIONS,
   type Exception,
   FRAGMENT_MARKER,
+  MANIFEST_FORMS,
   MODULES,
   type ModuleStub,
   OWN_MODULES,
@@ -430,10 +433,17 @@ export async function check(input: CheckInput): Promise<CheckReport> {
     for (const u of runnable) {
       let cwd = assemblies.get(u.page);
       if (cwd === undefined) {
-        cwd = assemble(site, u.page, units, input.docs.fences, notes);
+        cwd = assemble(site, u.page, units, input.docs.fences, notes, harness);
         assemblies.set(u.page, cwd);
       }
       u.runCwd = cwd;
+    }
+    // A row of the run tables for a page that runs nothing is stale.
+    for (const e of [...ASSUMED_PLUGINS, ...MANIFEST_FORMS]) {
+      if (!assemblies.has(e.page))
+        harness.push(
+          `${e.page}: a row of ASSUMED_PLUGINS / MANIFEST_FORMS, but no snippet of the page runs`,
+        );
     }
     if (runnable.some((u) => u.vitest)) writeVitestConfig(site);
     await pool(runnable, 2, async (u) => {
@@ -702,7 +712,10 @@ function formatForUnit(u: Unit, d: ts.Diagnostic): string {
  * used for a folder: the TypeScript tab's; else one outside the tabs; else,
  * for a folder whose plugin class the TypeScript tab shows, another tab's
  * (the manifest is language-neutral TOML). Never two for one folder (the
- * registry would pick by file-name precedence, spec-decisions M3).
+ * registry would pick by file-name precedence, spec-decisions M3): a
+ * manifest the page's snippets read in another form (MANIFEST_FORMS) is
+ * written in that form instead. Then the plugins the page assumes without
+ * showing them (ASSUMED_PLUGINS), supplied by the test.
  */
 function assemble(
   site: string,
@@ -710,6 +723,7 @@ function assemble(
   units: readonly Unit[],
   fences: readonly Fence[],
   notes: string[],
+  problems: string[],
 ): string {
   const dir = join(site, 'runs', slug(page));
   mkdirSync(join(dir, 'plugins'), { recursive: true });
@@ -747,15 +761,31 @@ function assemble(
     } else if (manifest === undefined) {
       parts.push('no manifest for it on the page: not discoverable');
     } else {
-      write(join(dir, manifest.title ?? ''), manifest.code);
+      const form = MANIFEST_FORMS.find((f) => f.page === page && f.from === manifest.title);
+      const written = form === undefined ? manifest.title : form.to;
+      if (form === undefined) write(join(dir, manifest.title ?? ''), manifest.code);
+      else if (dirname(form.to) !== folder || !form.to.endsWith('.json'))
+        problems.push(
+          `MANIFEST_FORMS ${form.page} ${form.from}: \`to\` must be a .json file in ${folder}`,
+        );
+      else {
+        try {
+          write(join(dir, form.to), `${JSON.stringify(tomlToJson(manifest.code), null, 2)}\n`);
+        } catch (error) {
+          problems.push(`MANIFEST_FORMS ${form.page} ${form.from}: ${(error as Error).message}`);
+        }
+      }
       const from =
         manifest.tab === 'typescript'
           ? 'TypeScript tab'
           : manifest.tab === undefined
             ? 'page, outside the tabs'
             : `${manifest.tab} tab (the TypeScript tab shows none)`;
+      const shown = manifest.title?.split('/').at(-1);
       parts.push(
-        `${manifest.title?.split('/').at(-1)} from the ${from} (${manifest.page}:${manifest.line})`,
+        form === undefined
+          ? `${shown} from the ${from} (${manifest.page}:${manifest.line})`
+          : `${written?.split('/').at(-1)}: the ${shown} of the ${from} (${manifest.page}:${manifest.line}) as JSON (MANIFEST_FORMS: ${form.why})`,
       );
       parts.push(
         entryPointNote(
@@ -767,6 +797,26 @@ function assemble(
         parts.push(`${chosen.length - 1} more manifest(s) for the folder ignored`);
     }
     lines.push(`  ${folder}: ${parts.join('; ')}`);
+  }
+  for (const f of MANIFEST_FORMS) {
+    if (f.page === page && !manifests.some((m) => m.title === f.from && m.page === page))
+      problems.push(`MANIFEST_FORMS ${f.page}: the page has no manifest titled ${f.from}`);
+  }
+  for (const a of ASSUMED_PLUGINS.filter((x) => x.page === page)) {
+    if (folders.has(a.folder)) {
+      problems.push(
+        `ASSUMED_PLUGINS ${a.page}: ${a.folder} is a plugin folder of the page already`,
+      );
+      continue;
+    }
+    write(
+      join(dir, a.folder, 'dagstack.json'),
+      `${JSON.stringify({ plugin: a.manifest }, null, 2)}\n`,
+    );
+    write(join(dir, a.folder, 'plugin.js'), a.code);
+    lines.push(
+      `  ${a.folder}: supplied by the test (ASSUMED_PLUGINS: ${a.why}); ${entryPointNote(JSON.stringify(a.manifest), [])}`,
+    );
   }
   notes.push(
     `runs/${slug(page)}${source === page ? '' : ` (the page has no plugins: ${source}'s)`}:${lines.length === 0 ? ' no plugins' : `\n${lines.join('\n')}`}`,
@@ -814,6 +864,110 @@ function entryPointNote(manifest: string, code: readonly string[]): string {
       ? ` (the page's class is ${exported.join(', ')})`
       : '';
   return `entry_point "${ep}"${style}${tsPath}${mismatch}`;
+}
+
+/**
+ * A small TOML document as JSON, for MANIFEST_FORMS: `[a.b]` table headers
+ * and `key = value` lines, with basic ("...") or literal ('...') strings,
+ * integers, floats, booleans and one-line arrays of those, and `#`
+ * comments. Enough for the manifests the docs show; anything else (inline
+ * tables, multi-line strings or arrays, dates, dotted keys, a key or table
+ * given twice) throws, naming the line, so a page's manifest is never
+ * converted into something it does not say.
+ */
+export function tomlToJson(text: string): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  const tables = new Set<string>();
+  let table = root;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i += 1) {
+    const at = `line ${i + 1}`;
+    const cursor: TomlCursor = { text: lines[i] ?? '', pos: 0 };
+    skipSpace(cursor);
+    if (atEnd(cursor)) continue;
+    const header = /^\[([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\]/.exec(cursor.text.slice(cursor.pos));
+    if (header !== null) {
+      const name = header[1] as string;
+      if (tables.has(name)) throw new Error(`${at}: table [${name}] given twice`);
+      tables.add(name);
+      table = root;
+      for (const key of name.split('.')) {
+        const next = table[key] ?? {};
+        if (typeof next !== 'object' || next === null || Array.isArray(next))
+          throw new Error(`${at}: [${name}] redefines a value`);
+        table[key] = next;
+        table = next as Record<string, unknown>;
+      }
+      cursor.pos += header[0].length;
+    } else {
+      const key = /^([A-Za-z0-9_-]+)\s*=\s*/.exec(cursor.text.slice(cursor.pos));
+      if (key === null) throw new Error(`${at}: not a table header or a \`key = value\` line`);
+      const name = key[1] as string;
+      if (Object.hasOwn(table, name)) throw new Error(`${at}: key "${name}" given twice`);
+      cursor.pos += key[0].length;
+      table[name] = tomlValue(cursor, at);
+    }
+    skipSpace(cursor);
+    if (!atEnd(cursor)) throw new Error(`${at}: unexpected "${cursor.text.slice(cursor.pos)}"`);
+  }
+  return root;
+}
+
+interface TomlCursor {
+  readonly text: string;
+  pos: number;
+}
+
+function skipSpace(c: TomlCursor): void {
+  while (c.text[c.pos] === ' ' || c.text[c.pos] === '\t') c.pos += 1;
+}
+
+/** At the end of the line, or at a comment. */
+function atEnd(c: TomlCursor): boolean {
+  return c.pos >= c.text.trimEnd().length || c.text[c.pos] === '#';
+}
+
+function tomlValue(c: TomlCursor, at: string): unknown {
+  const rest = c.text.slice(c.pos);
+  if (rest.startsWith('"""') || rest.startsWith("'''"))
+    throw new Error(`${at}: multi-line strings are not supported`);
+  const basic = /^"(?:[^"\\]|\\.)*"/.exec(rest);
+  if (basic !== null) {
+    c.pos += basic[0].length;
+    try {
+      // TOML's basic-string escapes are JSON's, except \e and \U (they throw).
+      return JSON.parse(basic[0]) as string;
+    } catch {
+      throw new Error(`${at}: unsupported escape in ${basic[0]}`);
+    }
+  }
+  const literal = /^'([^']*)'/.exec(rest);
+  if (literal !== null) {
+    c.pos += literal[0].length;
+    return literal[1];
+  }
+  if (rest.startsWith('[')) {
+    c.pos += 1;
+    const items: unknown[] = [];
+    for (;;) {
+      skipSpace(c);
+      if (c.text[c.pos] === ']') {
+        c.pos += 1;
+        return items;
+      }
+      if (atEnd(c)) throw new Error(`${at}: arrays must close on their line`);
+      items.push(tomlValue(c, at));
+      skipSpace(c);
+      if (c.text[c.pos] === ',') c.pos += 1;
+      else if (c.text[c.pos] !== ']') throw new Error(`${at}: expected "," or "]" in an array`);
+    }
+  }
+  const word = /^[^\s,\]#]+/.exec(rest)?.[0] ?? '';
+  c.pos += word.length;
+  if (word === 'true' || word === 'false') return word === 'true';
+  if (/^[+-]?(?:0|[1-9](?:_?\d)*)(?:\.\d(?:_?\d)*)?(?:[eE][+-]?\d(?:_?\d)*)?$/.test(word))
+    return Number(word.replaceAll('_', ''));
+  throw new Error(`${at}: unsupported value "${word === '' ? rest : word}"`);
 }
 
 function writeVitestConfig(site: string): void {
@@ -986,10 +1140,14 @@ export function problemsOf(r: SnippetResult): string[] {
       problems.push(
         `compiles, but EXCEPTIONS (${compileException.decision}) says it cannot: remove the exception`,
       );
-    } else if (!r.diagnostics.some((d) => compileException.match.test(d))) {
-      problems.push(
-        `fails differently from its exception (${compileException.decision}, ${compileException.match}):\n${r.diagnostics.join('\n')}`,
-      );
+    } else {
+      // Every diagnostic must be the one the exception names: it hides nothing else.
+      const other = r.diagnostics.filter((d) => !compileException.match.test(d));
+      if (other.length > 0) {
+        problems.push(
+          `fails differently from its exception (${compileException.decision}, ${compileException.match}):\n${other.join('\n')}`,
+        );
+      }
     }
   } else if (!r.compiled) {
     problems.push(`does not compile:\n${r.diagnostics.join('\n')}`);

@@ -16,8 +16,13 @@
 //   type must be assignable to the docs' interface.
 // - OWN_PRELUDES / OWN_MODULES: the same for the project's own Markdown; tiny
 //   on purpose (blocks should be complete).
+// - ASSUMED_PLUGINS: plugins a page's host snippets need but the page never
+//   shows, supplied by this test (in its own words) into that page's run folder.
+// - MANIFEST_FORMS: a page's own manifest, written in the other file form a
+//   snippet of the page reads (TOML shown, dagstack.json read).
 // - EXCEPTIONS: snippets that cannot work because the docs contradict the
-//   spec, each tied to an entry of docs/spec-decisions.md.
+//   spec, or are illustrations rather than code, each tied to an entry of
+//   docs/spec-decisions.md and to the exact failure it must keep showing.
 
 /** Our umbrella package, for `import(...)` types in declarations. */
 const OURS = "import('@dagstack/plugin-system')";
@@ -249,6 +254,81 @@ export const MODULES: readonly ModuleStub[] = [
   },
 ];
 
+/**
+ * A plugin a page's host snippets assume but the page never shows. Supplied
+ * by this test, in its own words (the docs are not copied), and written into
+ * that page's run folder next to the plugins the page does show (or the quick
+ * start's): `<folder>/dagstack.json` from `manifest`, `<folder>/plugin.js`
+ * from `code` (an ES module exporting the class the manifest's entry_point
+ * names). Only pages whose snippets make no sense without such a plugin get
+ * one; the run notes list it as supplied by the test.
+ */
+export interface AssumedPlugin {
+  readonly page: string;
+  /** The plugin folder inside the run folder (`plugins/llm`). */
+  readonly folder: string;
+  readonly why: string;
+  /** The manifest table, written as `dagstack.json` (`{ "plugin": manifest }`). */
+  readonly manifest: Readonly<Record<string, unknown>>;
+  /** `plugin.js`: the plugin class, plain JavaScript. */
+  readonly code: string;
+}
+
+export const ASSUMED_PLUGINS: readonly AssumedPlugin[] = [
+  {
+    // "Lookup by kind": registry.getPlugin("llm") on the quick start's plugins/
+    // folder, which holds no llm plugin (getPlugin of a kind no manifest
+    // declares is KindUnknown, as reference/errors says). The page means a
+    // host that has one.
+    page: 'concepts/registry.mdx',
+    folder: 'plugins/llm',
+    why: 'the page looks up an `llm` plugin by kind; supplied by docs-compat, not shown by the page',
+    manifest: {
+      schema_version: '1',
+      name: 'canned-llm',
+      kind: 'llm',
+      kind_api_version: '1',
+      core_version: '>=0.1.0,<1.0.0',
+      runtime: 'in_process',
+      entry_point: './plugin.js#CannedLlm',
+      description: 'docs-compat fixture: answers every prompt with a fixed text',
+    },
+    code: [
+      '// Supplied by docs-compat (test/tables.ts ASSUMED_PLUGINS), not by the docs page.',
+      'export class CannedLlm {',
+      '  complete(input) {',
+      "    return { text: 'canned answer to: ' + String(input?.prompt ?? '') };",
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  },
+];
+
+/**
+ * A manifest the page shows in one file form that a snippet reads in another
+ * (the docs treat `dagstack.toml` and `dagstack.json` as the same table): the
+ * page's own block titled `from` is converted at test time and written to
+ * `to` in the page's run folder, so the snippet reads the page's manifest.
+ */
+export interface ManifestForm {
+  readonly page: string;
+  /** Title of the page's block (`plugins/my-plugin/dagstack.toml`). */
+  readonly from: string;
+  /** Where its JSON form goes in the run folder. */
+  readonly to: string;
+  readonly why: string;
+}
+
+export const MANIFEST_FORMS: readonly ManifestForm[] = [
+  {
+    page: 'concepts/manifest.mdx',
+    from: 'plugins/my-plugin/dagstack.toml',
+    to: 'plugins/my-plugin/dagstack.json',
+    why: 'the validation snippet reads plugins/my-plugin/dagstack.json; the page shows that manifest as TOML only',
+  },
+];
+
 /** A docs interface of one of our standard resources. */
 export interface Conformance {
   readonly page: string;
@@ -322,7 +402,10 @@ export const OWN_MODULES: readonly ModuleStub[] = [
   },
 ];
 
-/** A snippet that cannot work because the docs contradict the spec. */
+/**
+ * A snippet that cannot work because the docs contradict the spec, or that
+ * is an illustration rather than code.
+ */
 export interface Exception {
   /** `page:line` of the snippet's first location. */
   readonly snippet: string;
@@ -331,7 +414,10 @@ export interface Exception {
   /** The entry of docs/spec-decisions.md (`R9`): a `### R9. ...` heading must exist. */
   readonly decision: string;
   readonly why: string;
-  /** The failure must match this, so the exception hides nothing else. */
+  /**
+   * The failure must match this, so the exception hides nothing else: for
+   * `compile`, every diagnostic of the snippet; for `run`, the run's output.
+   */
   readonly match: RegExp;
 }
 
@@ -370,5 +456,23 @@ export const EXCEPTIONS: readonly Exception[] = [
     decision: 'M9',
     why: 'the `internal` plugin exists only as a Python-tab manifest without entry_point (and stripe has none either)',
     match: /no plugin "internal" of kind "payment_provider"/,
+  },
+  // Plugin classes the guides show as a sketch of where code goes, not as
+  // code (spec-decisions S1). Each must keep failing with exactly the
+  // diagnostic below and nothing else.
+  {
+    snippet: 'guides/dispatchers/capability.mdx:129',
+    phase: 'compile',
+    decision: 'S1',
+    why: '`this.parser` is used but never declared or set: the page leaves out how the tree-sitter parser is made',
+    match: /TS2339: Property 'parser' does not exist on type 'TreeSitterChunker'/,
+  },
+  {
+    snippet: 'guides/dispatchers/singleton.mdx:119',
+    phase: 'compile',
+    decision: 'S1',
+    why: 'the body of `charge` is `// ...`: a function typed to return Promise<ChargeOutput> returns nothing',
+    match:
+      /TS2355: A function whose declared type is neither 'undefined', 'void', nor 'any' must return a value/,
   },
 ];

@@ -24,6 +24,7 @@ export type {
   HostResources,
   PluginRegistryOptions,
   PluginStatus,
+  ResourceLookup,
   SetupOptions,
   SetupReport,
   StateChange,

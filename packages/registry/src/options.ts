@@ -135,9 +135,19 @@ export interface SetupOptions {
  * `names()` and `get(name)`; a plain object is always read as a record).
  * @since 0.2.0
  */
-export type HostResources =
-  | Readonly<Record<string, unknown>>
-  | { names(): readonly string[]; get(name: string): unknown };
+export type HostResources = Readonly<Record<string, unknown>> | ResourceLookup;
+
+/**
+ * A container of resources the registry can read: what `ResourceRegistry`
+ * (and any `ResourceContainer`) offers.
+ * @since 0.2.0
+ */
+export interface ResourceLookup {
+  /** The names of the resources it holds. */
+  names(): readonly string[];
+  /** The resource `name`. */
+  get(name: string): unknown;
+}
 
 /**
  * `resources` as a record: a plain object as is, a container by its names.
@@ -151,7 +161,7 @@ export function resourceRecord(
   const plain = proto === Object.prototype || proto === null;
   const container = value as { names?: unknown; get?: unknown };
   if (!plain && typeof container.names === 'function' && typeof container.get === 'function') {
-    const { names, get } = value as { names(): readonly string[]; get(name: string): unknown };
+    const { names, get } = value as ResourceLookup;
     const out: Record<string, unknown> = {};
     for (const name of names.call(value)) out[name] = get.call(value, name);
     return out;
