@@ -1,4 +1,5 @@
 import {
+  type CallMetadata,
   DEFAULT_TOOL_NAME_TEMPLATE,
   type HookSpec,
   isToolCallFailed,
@@ -50,7 +51,7 @@ export interface ServedRegistry {
     input: unknown,
     options: {
       readonly target?: string;
-      readonly metadata?: Readonly<Record<string, unknown>>;
+      readonly metadata?: CallMetadata;
       readonly signal?: AbortSignal;
     },
   ): Promise<unknown>;
