@@ -1,5 +1,6 @@
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { describeStale } from './check-report.js';
 import { checkGenerated, generate } from './generate.js';
 import { formatProblem, type HookspecProblem } from './problems.js';
 
@@ -97,14 +98,7 @@ export async function runCli(
       return 0;
     }
     const lines = ['dagstack-hookspec: generated output is out of date:'];
-    for (const s of result.stale) {
-      lines.push(`  stale    ${show(s.file)} (first difference at line ${s.line})`);
-      if (s.expected !== undefined) lines.push(`             expected: ${clip(s.expected)}`);
-      if (s.actual !== undefined) lines.push(`             found:    ${clip(s.actual)}`);
-    }
-    for (const file of result.missing) lines.push(`  missing  ${show(file)}`);
-    for (const file of result.extra)
-      lines.push(`  extra    ${show(file)} (no hookspec generates it)`);
+    lines.push(...describeStale(result, show));
     lines.push(
       `${result.stale.length} stale, ${result.missing.length} missing, ${result.extra.length} extra, ${result.upToDate.length} up to date.`,
       'Run the same command without --check (and with --prune for extra files), then commit.',
@@ -148,8 +142,4 @@ function parse(argv: readonly string[]) {
 
 function resolveFrom(cwd: string, path: string): string {
   return resolve(cwd, path);
-}
-
-function clip(text: string): string {
-  return text.length > 100 ? `${text.slice(0, 97)}...` : text;
 }

@@ -7,6 +7,7 @@
  * with `export type` for types.
  */
 
+export { describeStale } from './check-report.js';
 export type { CliIo } from './cli-main.js';
 export { runCli } from './cli-main.js';
 export { methodName } from './emit-openrpc.js';

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { checkGenerated, formatProblem, generate } from '@dagstack/hookspec-codegen';
+import { checkGenerated, describeStale, formatProblem, generate } from '@dagstack/hookspec-codegen';
 import { resolvePath } from '../host.js';
 import { CliError, type CliIo, EXIT, UsageError, writeReport } from '../io.js';
 
@@ -92,15 +92,7 @@ export async function codegenCommand(
       );
       return EXIT.ok;
     }
-    const lines: string[] = [];
-    for (const s of result.stale) {
-      lines.push(`  stale    ${show(s.file)} (first difference at line ${s.line})`);
-      if (s.expected !== undefined) lines.push(`             expected: ${clip(s.expected)}`);
-      if (s.actual !== undefined) lines.push(`             found:    ${clip(s.actual)}`);
-    }
-    for (const file of result.missing) lines.push(`  missing  ${show(file)}`);
-    for (const file of result.extra)
-      lines.push(`  extra    ${show(file)} (no hookspec generates it)`);
+    const lines = describeStale(result, show);
     if (lines.length > 0) io.stderr.write(`${lines.join('\n')}\n`);
     throw error;
   }
@@ -128,8 +120,4 @@ export async function codegenCommand(
     `dagstack-plugins codegen: ${result.written.length} written, ${result.unchanged.length} unchanged\n`,
   );
   return EXIT.ok;
-}
-
-function clip(text: string): string {
-  return text.length > 100 ? `${text.slice(0, 97)}...` : text;
 }
