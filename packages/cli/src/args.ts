@@ -27,19 +27,24 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   return closestName(word, candidates, Math.min(2, Math.floor(word.length / 2)));
 }
 
+/** `args` as `parseArgs` tokens, without failing on anything (strict: false). */
+function looseTokens(args: readonly string[], options: OptionSpecs) {
+  return parseArgs({
+    args: [...args],
+    options,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  }).tokens;
+}
+
 /**
  * The long names of the options present in `args` (`-h` counts as `help`),
  * without failing on anything: unknown options and missing values are for
  * the strict parse to report.
  */
 export function flagsIn(args: readonly string[], options: OptionSpecs): Set<string> {
-  const { tokens } = parseArgs({
-    args: [...args],
-    options,
-    allowPositionals: true,
-    strict: false,
-    tokens: true,
-  });
+  const tokens = looseTokens(args, options);
   const names = new Set<string>();
   for (const token of tokens) if (token.kind === 'option') names.add(token.name);
   return names;
@@ -56,13 +61,7 @@ export function usageErrorOf(
   options: OptionSpecs,
 ): unknown {
   if (!isParseArgsError(error)) return error;
-  const { tokens } = parseArgs({
-    args: [...args],
-    options,
-    allowPositionals: true,
-    strict: false,
-    tokens: true,
-  });
+  const tokens = looseTokens(args, options);
   for (const token of tokens) {
     if (token.kind !== 'option') continue;
     const spec = options[token.name];
