@@ -5,7 +5,7 @@
 // one failure per build, typecheck or lint task that failed (read from turbo's
 // run summary), so the line never says "0 failed" for a red run.
 // Exits non-zero when any task fails or any test fails.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,28 +41,54 @@ rmSync(RUNS, { recursive: true, force: true });
 
 // At most 3 tasks at once: the suites spawn real processes and servers, and
 // ten of them at a time on a 2-core machine turn generous limits into timeouts.
-const turbo = spawnSync(
-  'pnpm',
-  [
-    'exec',
-    'turbo',
-    'run',
-    'build',
-    'typecheck',
-    'lint',
-    'lint:root',
-    'docs:check',
-    'test',
-    '--continue',
-    '--concurrency=3',
-    '--summarize',
-  ],
-  { cwd: root, stdio: 'inherit', env: { TURBO_TELEMETRY_DISABLED: '1', ...process.env } },
-);
+// Output that is not a terminal (a CI log, a file) gets no colour: the tools
+// are asked not to colour it, and what they colour anyway is stripped here.
+const plain = !process.stdout.isTTY;
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
+const turbo = await new Promise((done) => {
+  const child = spawn(
+    'pnpm',
+    [
+      'exec',
+      'turbo',
+      'run',
+      'build',
+      'typecheck',
+      'lint',
+      'lint:root',
+      'docs:check',
+      'test',
+      '--continue',
+      '--concurrency=3',
+      '--summarize',
+      ...(plain ? ['--no-color'] : []),
+    ],
+    {
+      cwd: root,
+      stdio: plain ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+      env: {
+        TURBO_TELEMETRY_DISABLED: '1',
+        ...process.env,
+        ...(plain ? { NO_COLOR: '1', FORCE_COLOR: '0' } : {}),
+      },
+    },
+  );
+  if (plain) {
+    for (const [from, to] of [
+      [child.stdout, process.stdout],
+      [child.stderr, process.stderr],
+    ]) {
+      from.setEncoding('utf8');
+      from.on('data', (text) => to.write(text.replace(ANSI, '')));
+    }
+  }
+  child.on('close', (status) => done({ status }));
+});
 
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+const skippedTests = [];
 const missing = [];
 for (const dir of reportDirs()) {
   const file = join(dir, REPORT);
@@ -78,6 +104,10 @@ for (const dir of reportDirs()) {
   skipped += report.numPendingTests + report.numTodoTests;
   // A test file that fails to load has no failed assertions; count it once.
   for (const suite of report.testResults) {
+    for (const a of suite.assertionResults) {
+      if (a.status === 'pending' || a.status === 'skipped' || a.status === 'todo')
+        skippedTests.push(`${pkg.name}: ${[...a.ancestorTitles, a.title].join(' > ')}`);
+    }
     const failedAssertions = suite.assertionResults.filter((a) => a.status === 'failed').length;
     if (suite.status === 'failed' && failedAssertions === 0) failed += 1;
   }
@@ -104,5 +134,6 @@ if (existsSync(RUNS)) {
 failed += failedTasks.length;
 if (failedTasks.length > 0) console.log(`\nFailed tasks: ${failedTasks.sort().join(', ')}`);
 if (turboFailed) console.log('\nA build, typecheck, lint or test task failed (see above).');
+if (skippedTests.length > 0) console.log(`\nSkipped:\n  ${skippedTests.join('\n  ')}`);
 console.log(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
 process.exit(turboFailed || failed > 0 ? 1 : 0);
