@@ -187,13 +187,20 @@ export type RunResult = {
   stdout: string;
   stderr: string;
 };
-export type RunOptions = { cwd: string; env?: NodeJS.ProcessEnv; input?: string };
+export type RunOptions = {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  /** Kill the process group (SIGKILL) after this long; the result then has `signal` set. */
+  timeoutMs?: number;
+};
 
 const children = new Set<ChildProcess>();
 
 /**
  * Runs a command in its own process group and collects its output. Never
- * rejects on a non-zero exit (see runChecked).
+ * rejects on a non-zero exit (see runChecked). With `timeoutMs`, the whole
+ * group is killed when it runs longer, and stderr says so.
  */
 export function run(
   command: string,
@@ -210,6 +217,19 @@ export function run(
     children.add(child);
     let stdout = '';
     let stderr = '';
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            stderr += `\n[killed after ${options.timeoutMs} ms]\n`;
+            if (child.pid !== undefined) {
+              try {
+                process.kill(-child.pid, 'SIGKILL');
+              } catch {
+                // already gone
+              }
+            }
+          }, options.timeoutMs);
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
     });
@@ -217,10 +237,12 @@ export function run(
       stderr += chunk;
     });
     child.on('error', (err) => {
+      clearTimeout(timer);
       children.delete(child);
       reject(err);
     });
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
       children.delete(child);
       resolvePromise({ code, signal, stdout, stderr });
     });
