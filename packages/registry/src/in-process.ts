@@ -205,6 +205,18 @@ export async function instantiateEntryPoint(
     );
   }
   const name = exportName ?? 'default';
+  // A CommonJS module's exports object is the namespace's `default`; Node lifts
+  // only the names it can see statically (`exports.X = ...`), not those of
+  // `module.exports = make()` or `Object.assign(module.exports, ...)`.
+  const cjs = namespace.default;
+  if (
+    !(name in namespace) &&
+    (typeof cjs === 'object' || typeof cjs === 'function') &&
+    cjs !== null &&
+    name in cjs
+  ) {
+    namespace = { ...namespace, [name]: (cjs as Record<string, unknown>)[name] };
+  }
   if (!(name in namespace)) {
     const available = Object.keys(namespace).filter((k) => k !== '__esModule');
     throw new PluginLoadError(

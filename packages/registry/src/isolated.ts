@@ -76,7 +76,10 @@ onMessage(async (message) => {
   if (op === 'load') {
     return reply(id, async () => {
       const ns = await import(message.url);
-      const value = ns[message.exportName ?? 'default'];
+      const wanted = message.exportName ?? 'default';
+      // CommonJS: names Node could not lift are on the exports object (\`default\`).
+      const value =
+        wanted in ns || ns.default == null ? ns[wanted] : ns.default[wanted];
       if (value === undefined) throw new Error('the module has no export "' + (message.exportName ?? 'default') + '"');
       const isClass = typeof value === 'function' && /^class[\\s{]/.test(Function.prototype.toString.call(value));
       plugin = isClass ? new value() : typeof value === 'function' ? await value() : value;

@@ -30,6 +30,9 @@ const GREETER_BODY = `{
 const ESM_PLUGIN = `export class Greeter ${GREETER_BODY}\n`;
 const CJS_OBJECT = `class Greeter ${GREETER_BODY}\nmodule.exports = { Greeter };\n`;
 const CJS_EXPORTS = `exports.Greeter = class Greeter ${GREETER_BODY};\n`;
+// Shapes Node cannot lift to named exports: only the exports object (`default`) has them.
+const CJS_MADE = `class Greeter ${GREETER_BODY}\nconst make = () => ({ Greeter });\nmodule.exports = make();\n`;
+const CJS_ASSIGN = `class Greeter ${GREETER_BODY}\nObject.assign(module.exports, { Greeter });\n`;
 const NPM_INIT = { name: 'project', version: '1.0.0', main: 'index.js', type: 'commonjs' };
 
 function manifestToml(entryPoint: string, extra = ''): string {
@@ -210,6 +213,13 @@ describe('a CommonJS entry module', () => {
   it.each([
     ['module.exports = { Greeter }', CJS_OBJECT, ''],
     ['exports.Greeter = class', CJS_EXPORTS, ''],
+    ['module.exports = make()', CJS_MADE, ''],
+    ['Object.assign(module.exports, ...)', CJS_ASSIGN, ''],
+    [
+      'module.exports = make() in a worker thread',
+      CJS_MADE,
+      'execution_model = "thread_cpu_bound"',
+    ],
     [
       'module.exports = { Greeter } in a worker thread',
       CJS_OBJECT,
