@@ -29,6 +29,11 @@ const TERMS: readonly (readonly [RegExp, string])[] = [
     'the CLI provides the standard resources only: remove the others',
   ],
   [/\bdagstack-hookspec generate\b/g, 'dagstack-plugins codegen'],
+  // The contract suite's skip reasons.
+  [/\bpass determinism: "always"/g, 'pass --determinism always'],
+  [/\bpass fallback: "always"/g, 'pass --fallback always'],
+  [/\bpass samples \(\[\{ hook, input \}\]\)/g, 'pass --samples <file.json>'],
+  [/\bthe kind's hookspec \(kindSpec\)/g, "--kinds <dir> with the kind's YAML"],
 ];
 
 /**

@@ -99,6 +99,8 @@ const OPTIONS = {
   contract: {
     ...COMMON,
     samples: { type: 'string' },
+    determinism: { type: 'string' },
+    fallback: { type: 'string' },
     check: { type: 'string', multiple: true },
     kinds: { type: 'string', multiple: true },
     config: { type: 'string' },
@@ -275,6 +277,8 @@ async function run(io: CliIo, command: CommandName, rest: readonly string[]): Pr
         kindDirs: values.kinds ?? [],
         ...(values.samples === undefined ? {} : { samples: values.samples }),
         ...(values.config === undefined ? {} : { config: values.config }),
+        ...(values.determinism === undefined ? {} : { determinism: values.determinism }),
+        ...(values.fallback === undefined ? {} : { fallback: values.fallback }),
       });
     }
     case 'serve': {

@@ -476,6 +476,36 @@ const ROWS: readonly Row[] = [
       expect(r.stdout).toMatch(/^warned\s+warned\s+ok \(1 warning\(s\)\)$/m);
     },
   },
+  // contract: skip reasons name the CLI's flags, and those flags exist
+  {
+    convention: 'contract skip reasons in CLI terms',
+    args: ['contract', 'plugins/ok', '--check', 'determinism', '--check', 'fallback'],
+    check: (r) => {
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('pass --determinism always to check anyway');
+      expect(r.stdout).toContain('pass --fallback always to run it');
+      expect(r.stdout).not.toMatch(/determinism: "always"|fallback: "always"/);
+    },
+  },
+  {
+    convention: 'contract skip reasons in CLI terms',
+    args: ['contract', 'plugins/ok', '--check', 'fallback', '--fallback', 'always', '--json'],
+    check: (r) => {
+      const doc = JSON.parse(r.stdout) as {
+        checks: { id: string; status: string; reason?: string }[];
+      };
+      const fallback = doc.checks.find((c) => c.id === 'fallback');
+      // Forced: no longer skipped for being no fallback plugin.
+      expect(fallback?.reason ?? '').not.toContain('not a capability fallback');
+    },
+  },
+  {
+    convention: 'contract skip reasons in CLI terms',
+    args: ['contract', 'plugins/ok', '--determinism', 'sometimes'],
+    check: usageError(
+      'dagstack-plugins contract: --determinism sometimes: expected auto or always; see dagstack-plugins contract --help',
+    ),
+  },
   // list: one problem per line; skipped manifests warned about at the default level
   {
     convention: 'list one problem per line',

@@ -13,6 +13,19 @@ import type { ErrorInfo, Outcome } from '../host/session.mjs';
 import type { Target } from './context.js';
 import type { ContractSample } from './types.js';
 
+/**
+ * Why a check that needs samples skipped, and how to give it some: samples,
+ * or the kind's hookspec (whose input schemas give one sample per hook).
+ */
+export function noSamples(target: Target, what: string): string {
+  const spec = target.options.kindSpec;
+  const why =
+    spec === undefined
+      ? `no samples and no hookspec for kind "${target.manifest.kind}"`
+      : 'no samples (the hookspec gave none)';
+  return `${why}: ${what}; pass samples ([{ hook, input }]) or the kind's hookspec (kindSpec) so the hooks run`;
+}
+
 /** The message of a thrown value. */
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 

@@ -62,6 +62,37 @@ describe('a plugin given as an object', () => {
     expect(report.check('lifecycle')?.status).toBe('pass');
   });
 
+  it("says how to give samples when there are none (samples, or the kind's hookspec)", async () => {
+    class Upper {
+      execute({ text }: { text: string }) {
+        return { text: text.toUpperCase() };
+      }
+    }
+    const manifest = {
+      name: 'upper',
+      kind: 'shouter',
+      core_version: '>=0.1',
+      runtime: 'in_process',
+    };
+    const bare = await runContractSuite({ manifest, plugin: Upper, checks: ['serializable'] });
+    const reason = bare.check('serializable')?.reason ?? '';
+    expect(bare.check('serializable')?.status).toBe('skipped');
+    expect(reason).toContain('no hookspec for kind "shouter"');
+    expect(reason).toContain('pass samples');
+    expect(reason).toContain("the kind's hookspec (kindSpec)");
+    const withSpec = await runContractSuite({
+      manifest,
+      plugin: Upper,
+      checks: ['serializable'],
+      kindSpec: {
+        kind: 'shouter',
+        kind_api_version: '1.0.0',
+        hooks: [{ name: 'execute', dispatch: 'singleton', mcp_exposed: true }],
+      },
+    });
+    expect(withSpec.check('serializable')?.reason).toContain('no samples (the hookspec gave none)');
+  });
+
   it('reports a sample whose output differs from `expected`', async () => {
     const report = await runContractSuite({
       plugin: { execute: () => ({ n: 1 }) },

@@ -7,19 +7,22 @@ import {
   runContractSuite,
 } from '@dagstack/plugin-contract-suite';
 import { loadManifest } from '@dagstack/plugin-manifest';
+import { inCliTerms } from '../cli-terms.js';
 import { BUILT_IN_KINDS, loadKinds, resolvePath } from '../host.js';
 import { CliError, type CliIo, EXIT, UsageError, writeReport } from '../io.js';
 import { exampleOf } from './init.js';
 
 /** Usage of `contract`. */
 export const CONTRACT_USAGE: string = `dagstack-plugins contract <plugin-dir> [--samples <file.json>] [--check <id>]...
-    [--kinds <dir>]... [--config <json>] [--json]
+    [--kinds <dir>]... [--config <json>] [--determinism always] [--fallback always] [--json]
 
 Runs the contract suite against the plugin in <plugin-dir>: manifest, lifecycle
 leaks, ambient state, serializable boundaries, determinism, orchestration
 neutrality, fallback robustness, middleware band, resources, stdio purity.
 --samples is a JSON array of { "hook", "input", "expected"?, "metadata"? }; without
 it, one sample per hook of the kind's hookspec is made from its input schema.
+--determinism always / --fallback always run those checks on plugins the
+manifest would exempt (not output_hash, not fallback = true).
 --check limits the run to the named checks (${ALL_CHECKS.join(', ')}).
 Exit codes: 0 every check passed or was skipped, 1 a check failed, 2 usage error.
 `;
@@ -42,9 +45,18 @@ export async function contractCommand(
     checks: readonly string[];
     kindDirs: readonly string[];
     config?: string;
+    determinism?: string;
+    fallback?: string;
   },
 ): Promise<number> {
   if (dir === undefined) throw new UsageError('missing <plugin-dir>');
+  for (const [flag, value] of [
+    ['--determinism', options.determinism],
+    ['--fallback', options.fallback],
+  ] as const) {
+    if (value !== undefined && value !== 'auto' && value !== 'always')
+      throw new UsageError(`${flag} ${value}: expected auto or always`);
+  }
   const unknown = options.checks.filter((c) => !(ALL_CHECKS as readonly string[]).includes(c));
   if (unknown.length > 0) {
     throw new UsageError(`unknown check(s) ${unknown.join(', ')}; known: ${ALL_CHECKS.join(', ')}`);
@@ -82,6 +94,10 @@ export async function contractCommand(
     ...(options.checks.length === 0 ? {} : { checks: options.checks as CheckId[] }),
     ...(kindSpec === undefined ? {} : { kindSpec }),
     ...(config === undefined ? {} : { config }),
+    ...(options.determinism === undefined
+      ? {}
+      : { determinism: options.determinism as 'auto' | 'always' }),
+    ...(options.fallback === undefined ? {} : { fallback: options.fallback as 'auto' | 'always' }),
   });
   const failed = report.checks.filter((c) => c.status === 'fail').map((c) => c.id);
   const error = report.ok
@@ -99,7 +115,7 @@ export async function contractCommand(
       checks: report.checks.map((c) => ({
         id: c.id,
         status: c.status,
-        ...(c.reason === undefined ? {} : { reason: c.reason }),
+        ...(c.reason === undefined ? {} : { reason: inCliTerms(c.reason) }),
         failures: c.failures.map((f) => ({
           errorClass: f.errorClass,
           code: f.code,
@@ -110,7 +126,7 @@ export async function contractCommand(
       })),
     });
   } else {
-    io.stdout.write(`${report.format()}\n`);
+    io.stdout.write(`${inCliTerms(report.format())}\n`);
   }
   return report.ok ? EXIT.ok : EXIT.failed;
 }

@@ -21,7 +21,7 @@ import { findJsonIssues } from '../../host/json.mjs';
 import { edgeCases, pluginFrames } from '../../host/probes.mjs';
 import { describeError, type ErrorInfo } from '../../host/session.mjs';
 import type { Target } from '../context.js';
-import { errorText, sampleLabel } from '../findings.js';
+import { errorText, noSamples, sampleLabel } from '../findings.js';
 import { HostFailure, hostRequest, inChild } from '../hosts.js';
 import { openSession } from '../instance.js';
 import type { CheckRecorder } from '../report.js';
@@ -47,7 +47,7 @@ export async function checkFallback(
     return;
   }
   if (target.samples.length === 0) {
-    rec.skip('needs at least one sample: the edge cases are derived from sample inputs');
+    rec.skip(noSamples(target, 'the edge cases are derived from sample inputs'));
     return;
   }
   let answer: { setupError?: ErrorInfo; results: FallbackResult[] };

@@ -12,7 +12,7 @@ import { AmbientStateViolation, type Logger } from '@dagstack/plugin-api';
 import { pluginFrames } from '../../host/probes.mjs';
 import { outcomeOf, type SamplesRun } from '../../host/session.mjs';
 import type { InProcessRun, Target } from '../context.js';
-import { compareOutcomes, errorText, sampleLabel } from '../findings.js';
+import { compareOutcomes, errorText, noSamples, sampleLabel } from '../findings.js';
 import { HostFailure, hostRequest, inChild, inWorker } from '../hosts.js';
 import type { CheckRecorder } from '../report.js';
 
@@ -30,7 +30,7 @@ export async function checkNeutrality(
     return;
   }
   if (target.samples.length === 0) {
-    rec.skip('no samples to compare');
+    rec.skip(noSamples(target, 'nothing to compare across hosts'));
     return;
   }
   const hostOptions = { logger, timeoutMs: target.options.timeouts?.forkMs ?? 30_000 };

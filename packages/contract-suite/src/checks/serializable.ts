@@ -13,7 +13,7 @@
 import { SerializationError } from '@dagstack/plugin-api';
 import { findJsonIssues } from '../../host/json.mjs';
 import type { InProcessRun, Target } from '../context.js';
-import { sampleLabel } from '../findings.js';
+import { noSamples, sampleLabel } from '../findings.js';
 import type { CheckRecorder } from '../report.js';
 import { schemaProblems } from '../schemas.js';
 import type { ContractSample } from '../types.js';
@@ -26,7 +26,7 @@ export function checkSerializable(
 ): void {
   if (rec === undefined) return;
   if (target.samples.length === 0) {
-    rec.skip('no samples: nothing crossed a boundary');
+    rec.skip(noSamples(target, 'nothing crossed a boundary'));
     return;
   }
   if (target.manifest.in_process_only) {
