@@ -44,6 +44,7 @@ rmSync(RUNS, { recursive: true, force: true });
 // Output that is not a terminal (a CI log, a file) gets no colour: the tools
 // are asked not to colour it, and what they colour anyway is stripped here.
 const plain = !process.stdout.isTTY;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching escape sequences is the point.
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
 const turbo = await new Promise((done) => {
   const child = spawn(
