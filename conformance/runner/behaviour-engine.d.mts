@@ -38,6 +38,20 @@ export interface Behaviour {
 /** Where a behaviour records `<plugin>.<method>` events (an array, or a file in a child). */
 export type EventSink = { push(entry: string): unknown };
 
+/**
+ * What a middleware's governance filter allows (README §Plugins, `filter`):
+ * the same rule as the host's `governance`, as the plugin's
+ * `filter(candidates, call)` method.
+ */
+export interface FilterBehaviour {
+  /** The metadata key whose value picks a list of `allow`; absent: `allow` is the list. */
+  metadata_key?: string;
+  /** The allowed plugin names: one list, or lists by the value of `metadata_key`. */
+  allow: string[] | Record<string, string[]>;
+  /** Allowed when the value has no list in `allow`; absent: every candidate. */
+  otherwise?: string[];
+}
+
 /** What a plugin of a scenario does (the non-manifest keys of a plugin entry). */
 export interface PluginBehaviour {
   hooks?: Record<string, Behaviour>;
@@ -46,6 +60,7 @@ export interface PluginBehaviour {
   health?: Behaviour;
   before?: Behaviour;
   after?: Behaviour;
+  filter?: FilterBehaviour;
 }
 
 export interface Invocation {

@@ -1,4 +1,5 @@
-// The behaviour interpreter of README §Behaviours, in plain JavaScript so the
+// The behaviour interpreter of README §Behaviours (and a middleware's
+// `filter`, README §Plugins), in plain JavaScript so the
 // same code runs in the test process and in the child processes that serve a
 // behaviour over mcp_stdio (children/serve-behaviour.mjs). Types live in
 // behaviour-engine.d.mts; behaviour.ts adds the fixture checks.
@@ -146,5 +147,22 @@ export function makePluginObject(name, spec, log) {
     const b = spec.after;
     object.after = (call, result) => run('after', b, result, call);
   }
+  if (spec.filter !== undefined) {
+    const f = spec.filter;
+    object.filter = (candidates, call) => {
+      log.push(`${name}.filter`);
+      const allowed = allowedBy(f, call.metadata);
+      return allowed === undefined
+        ? candidates
+        : candidates.filter((c) => allowed.includes(c.name));
+    };
+  }
   return object;
+}
+
+/** The names a filter behaviour allows for a call's metadata; `undefined`: everyone. */
+function allowedBy(f, metadata) {
+  if (Array.isArray(f.allow)) return f.allow;
+  const value = f.metadata_key === undefined ? undefined : metadata[f.metadata_key];
+  return typeof value === 'string' && Object.hasOwn(f.allow, value) ? f.allow[value] : f.otherwise;
 }

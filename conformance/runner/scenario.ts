@@ -36,6 +36,7 @@ import { createMcpStdioRuntime } from '@dagstack/plugin-runtime-mcp-stdio';
 import {
   type Behaviour,
   checkBehaviour,
+  checkFilter,
   type EventLog,
   makePluginObject,
   type PluginBehaviour,
@@ -171,7 +172,16 @@ export interface ScenarioCase {
   expect?: StepExpect;
 }
 
-const BEHAVIOUR_KEYS = ['hooks', 'setup', 'teardown', 'health', 'before', 'after', 'load'] as const;
+const BEHAVIOUR_KEYS = [
+  'hooks',
+  'setup',
+  'teardown',
+  'health',
+  'before',
+  'after',
+  'filter',
+  'load',
+] as const;
 const ACTIONS = [
   'register',
   'setup_all',
@@ -268,8 +278,10 @@ function splitPlugin(
       behaviour.hooks = hooks;
     } else if (key === 'load') {
       load = checkBehaviour(value, `${where}.load`);
+    } else if (key === 'filter') {
+      behaviour.filter = checkFilter(value, `${where}.filter`);
     } else {
-      behaviour[key as Exclude<keyof PluginBehaviour, 'hooks'>] = checkBehaviour(
+      behaviour[key as Exclude<keyof PluginBehaviour, 'hooks' | 'filter'>] = checkBehaviour(
         value,
         `${where}.${key}`,
       );

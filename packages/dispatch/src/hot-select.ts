@@ -25,8 +25,9 @@ import type { DispatchCandidate } from './types.js';
  * The specialised caller of a plan (see `hot-path.ts`), or `undefined` when
  * something configured on the engine or the hook needs the general path:
  * middleware, schema validation, a routing policy or governance filter
- * (per-call decisions), a default timeout, JSON boundary checks (chain),
- * `best_effort` (collect), or no candidate (the general path reports it).
+ * (the host's, or a middleware's `filter`: per-call decisions), a default
+ * timeout, JSON boundary checks (chain), `best_effort` (collect), or no
+ * candidate (the general path reports it).
  * `broadcast_notify` and `capability` always take the general path.
  */
 export function hotCaller(settings: EngineSettings, plan: HookPlan): HotCall | undefined {
@@ -73,7 +74,8 @@ function generalOnly(settings: EngineSettings, plan: HookPlan): boolean {
     plan.validateOutput !== undefined ||
     settings.routingPolicy !== undefined ||
     settings.governanceFilter !== undefined ||
-    settings.defaultTimeoutMs !== undefined
+    settings.defaultTimeoutMs !== undefined ||
+    plan.middleware.some((m) => m.filter !== undefined)
   );
 }
 

@@ -80,6 +80,22 @@ export interface Middleware {
   before?(call: HookCall, args: unknown): unknown;
   /** Called after the plugins; returns a new result, or `undefined` for unchanged. */
   after?(call: HookCall, result: unknown): unknown;
+  /**
+   * The candidates this middleware allows for the call (ADR-0005 §4), like
+   * the engine's `governanceFilter` and after it: the filters of the
+   * matching middleware run in priority order (highest first), each given
+   * what the host's filter and the previous ones allowed. Anything not in
+   * `candidates` is ignored. Runs before a plugin is selected, so `call`
+   * carries the metadata only. A hook with such middleware takes the
+   * general path.
+   * @since 0.2.0
+   */
+  filter?(
+    kind: string,
+    hook: string,
+    candidates: readonly DispatchCandidate[],
+    call: PolicyCall,
+  ): readonly DispatchCandidate[];
 }
 
 /**

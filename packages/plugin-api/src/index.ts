@@ -42,6 +42,16 @@ export {
   stopChain,
 } from './constants.js';
 export type {
+  CandidateFilter,
+  CandidateFilterCall,
+  FilterCandidate,
+  ResourceCall,
+  ResourceCallDeniedOptions,
+  ResourceDecoration,
+  ResourceDecorator,
+} from './decoration.js';
+export { isResourceCallDenied, ResourceCallDenied } from './decoration.js';
+export type {
   AmbiguousPluginOptions,
   DiscoveryFailureReason,
   ErrorGuard,
@@ -166,7 +176,9 @@ export type {
 export type {
   AccessDecision,
   BlobStore,
+  CheckpointEntry,
   CheckpointStore,
+  CheckpointWriteOptions,
   Clock,
   EventBus,
   HttpClient,
@@ -181,6 +193,7 @@ export type {
   ProgressUpdate,
   ResourceContainer,
   Rng,
+  SavedCheckpoint,
   Span,
   StandardResources,
   Subscription,

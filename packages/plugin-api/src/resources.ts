@@ -179,19 +179,79 @@ export interface ProgressSink {
 }
 
 /**
+ * Options of {@link CheckpointStore.save} and {@link CheckpointStore.delete}.
+ * @since 0.2.1
+ */
+export interface CheckpointWriteOptions {
+  /**
+   * Optimistic concurrency: write only when the key's current version is
+   * this one, or, with `null`, only when the key has no checkpoint. Otherwise
+   * the call rejects with `CheckpointConflict` (`@dagstack/plugin-resources`,
+   * code `CHECKPOINT_CONFLICT`) naming the key, the expected and the actual
+   * version, and nothing is written. Absent: write whatever is there.
+   */
+  expectedVersion?: string | null;
+}
+
+/**
+ * A checkpoint as {@link CheckpointStore.load} returns it.
+ * @since 0.2.1
+ */
+export interface SavedCheckpoint {
+  /** The saved state: a fresh copy, changing it changes nothing stored. */
+  readonly state: JsonValue;
+  /** Version id of this state: what the `save` that wrote it returned. */
+  readonly version: string;
+}
+
+/**
+ * One checkpoint as {@link CheckpointStore.list} returns it.
+ * @since 0.2.1
+ */
+export interface CheckpointEntry {
+  /** The key, as it was saved. */
+  readonly key: string;
+  /** Version id of the key's current state. */
+  readonly version: string;
+}
+
+/**
  * Checkpoints of a unit of work, for resume after a crash (ADR-0003 §6).
- * Values are JSON. A read after a completed write sees the write.
+ * States are JSON. A read after a completed write sees the write.
+ *
+ * Every `save` returns a new version id (spec decision RS8): an opaque,
+ * non-empty string; compare ids only for equality. A key never gets an id
+ * it had before, even for the same state, so an id read earlier matches
+ * only while nobody has written the key since. Pass it back as
+ * `expectedVersion` to write only over what you read.
  * @since 0.1.0
  */
 export interface CheckpointStore {
-  /** Store `value` under `key`, replacing any earlier value. */
-  save(key: string, value: JsonValue): Promise<void>;
-  /** The value stored under `key`, or `undefined` when there is none. */
-  load(key: string): Promise<JsonValue | undefined>;
-  /** Remove the value under `key`. */
-  delete(key: string): Promise<void>;
-  /** Keys that start with `prefix` (every key without one). */
-  list(prefix?: string): Promise<string[]>;
+  /**
+   * Store `state` under `key`, replacing any earlier state, and resolve the
+   * new version id. With `options.expectedVersion`, only over that version
+   * (`null`: only when the key has no checkpoint), else `CheckpointConflict`.
+   * Before 0.2.1 it resolved `undefined`.
+   */
+  save(key: string, state: JsonValue, options?: CheckpointWriteOptions): Promise<string>;
+  /**
+   * The state under `key` with its version id, or `undefined` when there is
+   * none. Before 0.2.1 it resolved the bare state.
+   */
+  load(key: string): Promise<SavedCheckpoint | undefined>;
+  /**
+   * Remove the checkpoint under `key`; a missing key is not an error. With
+   * `options.expectedVersion`, only when the current version is that one
+   * (`null`: only when there is none, so nothing is removed), else
+   * `CheckpointConflict`.
+   */
+  delete(key: string, options?: CheckpointWriteOptions): Promise<void>;
+  /**
+   * The keys that start with `prefix` (every key without one), each with its
+   * current version id, sorted by key in UTF-16 code-unit order (what
+   * `Array.prototype.sort` gives). Before 0.2.1 it resolved the keys alone.
+   */
+  list(prefix?: string): Promise<CheckpointEntry[]>;
 }
 
 /**

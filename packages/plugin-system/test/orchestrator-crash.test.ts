@@ -4,12 +4,12 @@
 // checkpoint, and the result equals a single-pass run. The hosts run the
 // built package (dist) in plain Node, as an application would.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileCheckpointStore } from '../src/index.js';
+import { encodeKey, FileCheckpointStore } from '../src/index.js';
 import { tempDir } from './temp.js';
 import { BATCH_KIND, singlePass, writeUowPlugin } from './uow-fixtures.js';
 
@@ -187,7 +187,13 @@ describe('LocalExecutorOrchestrator across a killed host process', () => {
       [unitId, 'running', 1],
     ]);
     const checkpoints = new FileCheckpointStore(join(root, 'checkpoints'));
-    expect(await checkpoints.load(`units/${unitId}`)).toMatchObject({ next: 3, count: 3 });
+    const saved = await checkpoints.load(`units/${unitId}`);
+    expect(saved?.state).toMatchObject({ next: 3, count: 3 });
+    expect(saved?.version).toMatch(/^3-[0-9a-f]{12}$/);
+    // A killed writer leaves no lock behind (the kill came between saves).
+    expect(readdirSync(join(root, 'checkpoints'))).toEqual([
+      `${encodeKey(`units/${unitId}`)}.json`,
+    ]);
 
     // Second host, same folder, no enqueue: it resumes the unit by itself.
     const events = await runToEnd(root, { HOST_MODE: 'resume', ITEMS });
@@ -204,7 +210,12 @@ describe('LocalExecutorOrchestrator across a killed host process', () => {
       unit_id: unitId,
       state: 'succeeded',
       attempts: 2,
-      progress: { resumed_from_checkpoint: true, percent: 1, payload: { current: 8, total: 8 } },
+      progress: {
+        resumed_from_checkpoint: true,
+        resumed_from_version: saved?.version,
+        percent: 1,
+        payload: { current: 8, total: 8 },
+      },
     });
     expect(unit?.output).toEqual(refUnit?.output);
     expect(unit?.output).toEqual(singlePass(input));

@@ -2,7 +2,7 @@
 // runs land in that unit's `progress`, and everything is forwarded.
 import { MemoryProgressSink } from '@dagstack/plugin-resources';
 import { describe, expect, it } from 'vitest';
-import { UnitProgress } from '../src/orchestrator/progress.js';
+import { noteAttempt, UnitProgress } from '../src/orchestrator/progress.js';
 import type { UnitRecord } from '../src/orchestrator/unit-record.js';
 
 function unit(id: string, state: UnitRecord['state'] = 'running'): UnitRecord {
@@ -115,5 +115,35 @@ describe('the orchestrator progress sink', () => {
     expect(units.get('done')?.progress).toEqual({ attempt: 1 });
     expect(changes).toEqual([]);
     expect(forwarded.updates.map((u) => u.percent)).toEqual([0.1, 0.9]);
+  });
+});
+
+describe('noteAttempt', () => {
+  it('notes the checkpoint key, whether the attempt resumes, and from which version', () => {
+    const u = unit('u1');
+    noteAttempt(u, 'units/u1', null);
+    expect(u.progress).toEqual({
+      attempt: 1,
+      checkpoint_key: 'units/u1',
+      resumed_from_checkpoint: false,
+    });
+    noteAttempt(u, 'units/u1', { state: { next: 3 }, version: '3-aaaaaaaaaaaa' });
+    expect(u.progress).toEqual({
+      attempt: 1,
+      checkpoint_key: 'units/u1',
+      resumed_from_checkpoint: true,
+      resumed_from_version: '3-aaaaaaaaaaaa',
+    });
+    // A later attempt that finds no checkpoint does not keep the old version.
+    noteAttempt(u, 'units/u1', null);
+    expect(u.progress).toEqual({
+      attempt: 1,
+      checkpoint_key: 'units/u1',
+      resumed_from_checkpoint: false,
+    });
+    // Without a checkpoint store: the key only.
+    const v = unit('u2');
+    noteAttempt(v, 'units/u2', undefined);
+    expect(v.progress).toEqual({ attempt: 1, checkpoint_key: 'units/u2' });
   });
 });

@@ -60,11 +60,13 @@ interface HostOptions extends Partial<Omit<LocalExecutorOptions, 'registry'>> {
   plugins: UowPluginSpec[];
   config?: Record<string, Record<string, unknown>>;
   gate?: Gate;
+  /** The `probe` resource: `checkpointed(n, unit)` is awaited after each save. */
+  probe?: { checkpointed(n: number, unit: { unit_id: string; attempt: number }): Promise<void> };
 }
 
 /** A registry with the orchestrator kind, the batch kind, the plugin folders under `root/plugins`, and the orchestrator. */
 async function startHost(options: HostOptions): Promise<Host> {
-  const { root, plugins, config = {}, gate = new Gate(), ...executor } = options;
+  const { root, plugins, config = {}, gate = new Gate(), probe, ...executor } = options;
   const pluginsDir = join(root, 'plugins');
   mkdirSync(pluginsDir, { recursive: true });
   // Distinct priorities: the batch kind is a singleton kind (ADR-0002), even
@@ -77,7 +79,12 @@ async function startHost(options: HostOptions): Promise<Host> {
   const batchConfig: Record<string, Record<string, unknown>> = {};
   for (const spec of plugins) batchConfig[spec.name] = { name: spec.name, ...config[spec.name] };
   const registry = new PluginRegistry({
-    resources: { checkpoint: checkpoints, journal, gate },
+    resources: {
+      checkpoint: checkpoints,
+      journal,
+      gate,
+      ...(probe === undefined ? {} : { probe }),
+    },
     config: { batch: batchConfig },
     validateCalls: true,
     healthChecks: false,
@@ -657,9 +664,10 @@ describe('LocalExecutorOrchestrator: checkpoint resume', () => {
     const crashed = await host.enqueue({ plugin_name: 'crasher', args: { items: input } });
     const failed = await host.orchestrator.wait(crashed.unit_id);
     expect(failed.state).toBe('failed');
-    // The checkpoint of the first attempt is on disk: three items done.
+    // The checkpoint of the first attempt is on disk: three items done, three saves.
     const saved = await host.checkpoints.load(`units/${crashed.unit_id}`);
-    expect(saved).toMatchObject({ next: 3, count: 3 });
+    expect(saved?.state).toMatchObject({ next: 3, count: 3 });
+    expect(saved?.version).toMatch(/^3-[0-9a-f]{12}$/);
 
     expect(await host.backfill({ plugin_name: 'crasher' })).toEqual({
       enqueued_count: 1,
@@ -670,6 +678,7 @@ describe('LocalExecutorOrchestrator: checkpoint resume', () => {
     expect(resumed.progress).toMatchObject({
       attempt: 2,
       resumed_from_checkpoint: true,
+      resumed_from_version: saved?.version,
       percent: 1,
       payload: { current: 8 },
     });
@@ -687,5 +696,44 @@ describe('LocalExecutorOrchestrator: checkpoint resume', () => {
     expect(byAttempt(1)).toEqual([0, 1, 2]);
     expect(byAttempt(2)).toEqual([3, 4, 5, 6, 7]);
     expect(await host.checkpoints.list()).toEqual([]);
+    // The reference unit resumed from nothing: no version note.
+    expect(host.orchestrator.unit(reference.unit_id).progress).toMatchObject({
+      resumed_from_checkpoint: false,
+    });
+    expect(host.orchestrator.unit(reference.unit_id).progress).not.toHaveProperty(
+      'resumed_from_version',
+    );
+  });
+
+  it("a write to a unit's checkpoint by someone else fails the attempt's next save, and is kept", async () => {
+    let checkpoints: FileCheckpointStore | undefined;
+    let intruder: string | undefined;
+    const host = await startHost({
+      root: tempDir(),
+      plugins: [{ name: 'summer' }],
+      probe: {
+        // After the plugin's second save, another writer (a stale attempt,
+        // say) saves over the unit's checkpoint.
+        async checkpointed(n, unit) {
+          if (n === 2 && checkpoints !== undefined) {
+            intruder = await checkpoints.save(`units/${unit.unit_id}`, { intruder: true });
+          }
+        },
+      },
+    });
+    checkpoints = host.checkpoints;
+    const { unit_id } = await host.enqueue({ plugin_name: 'summer', args: { items: items(5) } });
+    const done = await host.orchestrator.wait(unit_id);
+    expect(done.state).toBe('failed');
+    expect(intruder).toMatch(/^3-/);
+    expect(done.error).toContain(
+      `key "units/${unit_id}" is at version "${intruder}", not the expected "2-`,
+    );
+    expect(host.journal.map((j) => j.item)).toEqual([0, 1, 2]);
+    // The plugin's third save was refused: the other writer's checkpoint stands.
+    expect(await host.checkpoints.load(`units/${unit_id}`)).toEqual({
+      state: { intruder: true },
+      version: intruder,
+    });
   });
 });

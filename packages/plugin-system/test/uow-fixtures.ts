@@ -31,7 +31,9 @@ export const BATCH_KIND: KindSpec = {
 /**
  * `Summer`: folds `items` into `{ count, sum, digest }` one item at a time,
  * saving a checkpoint after each item under the key the orchestrator gives,
- * and resuming from it. `config.fail_after = N` throws after N items on the
+ * and resuming from it. Each save passes the version loaded or last saved
+ * (`expectedVersion`), so a write by anyone else in between fails the run
+ * with a `CheckpointConflict`. `config.fail_after = N` throws after N items on the
  * first attempt. Host probes (resources): `journal` (an array: one entry per
  * item processed) and `probe.checkpointed(n, unit)` (awaited after each save).
  *
@@ -52,13 +54,14 @@ export class Summer {
     const unit = call.metadata.unit_of_work;
     const store = this.ctx.checkpoint;
     const key = unit === undefined ? undefined : unit.checkpoint_key;
-    let state = key !== undefined && store !== undefined ? await store.load(key) : undefined;
-    if (state === undefined) state = { next: 0, count: 0, sum: 0, digest: '' };
+    const saved = key !== undefined && store !== undefined ? await store.load(key) : undefined;
+    let state = saved === undefined ? { next: 0, count: 0, sum: 0, digest: '' } : saved.state;
+    let version = saved === undefined ? null : saved.version;
     for (let i = state.next; i < input.items.length; i++) {
       const item = input.items[i];
       if (this.journal !== undefined) this.journal.push({ plugin: this.ctx.config.name, unit: unit && unit.unit_id, attempt: unit && unit.attempt, item: i });
       state = { next: i + 1, count: state.count + 1, sum: state.sum + item, digest: step(state.digest, item) };
-      if (key !== undefined && store !== undefined) await store.save(key, state);
+      if (key !== undefined && store !== undefined) version = await store.save(key, state, { expectedVersion: version });
       if (this.ctx.progress !== undefined) this.ctx.progress.update({ percent: (i + 1) / input.items.length, message: 'item ' + i, payload: { current: i + 1, total: input.items.length } });
       if (this.probe !== undefined) await this.probe.checkpointed(i + 1, unit);
       if (this.ctx.config.fail_after === i + 1 && unit !== undefined && unit.attempt === 1) {

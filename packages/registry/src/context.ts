@@ -15,6 +15,12 @@
  * `tmpdir` that hands out per-plugin folders (`createTmpdir`) reaches each
  * plugin as its own sub-folder; {@link PluginContexts.release} removes it.
  *
+ * With the host's `resourceDecorators` (spec decision R18), every resource
+ * a context hands out (`ctx.resources.get(name)` and the services) is the
+ * plugin's decorated view of it, and the plugin's handle is scoped so that
+ * decorators see the hook call being served (resource-decoration.ts does
+ * both; without decorators neither happens).
+ *
  * Owns: building contexts, plugin loggers and views. Holds no state of its
  * own. May not touch: record state, dispatch or registry fields; it reads
  * records, resources and metadata through the host, and calls hooks only
@@ -38,6 +44,7 @@ import {
 } from '@dagstack/plugin-resources';
 import { bindLogger } from './logger.js';
 import { keyOf, type PluginRecord } from './record.js';
+import type { ResourceDecorations } from './resource-decoration.js';
 
 /** What context building needs from its owner (read at each use). */
 export interface ContextHost {
@@ -45,6 +52,8 @@ export interface ContextHost {
   readonly owner: object;
   readonly logger: Logger;
   resources(): Readonly<Record<string, unknown>>;
+  /** The host's resource decorators; `undefined` when it has none. */
+  readonly decorations?: ResourceDecorations | undefined;
   metadata(): CallMetadata;
   /** Every record, sorted by kind then name. */
   ordered(): PluginRecord[];
@@ -78,14 +87,20 @@ export class PluginContexts {
     const owner = this.#host.owner;
     const m = record.manifest;
     const provided = this.#host.resources();
-    const resources = createResourceContainer(provided, {
+    const container = createResourceContainer(provided, {
       declared: m.resources,
       plugin: m.name,
       owner: record.key,
     });
+    const decorations = this.#host.decorations;
+    const decorated = decorations?.forPlugin({ name: m.name, kind: m.kind });
+    if (decorations !== undefined && record.handle !== undefined) decorations.scope(record.handle);
+    const resources = decorated === undefined ? container : decorated.container(container);
     // Context services come from the host whatever the manifest declares (R12).
-    const get = (name: string): unknown =>
+    const raw = (name: string): unknown =>
       Object.hasOwn(provided, name) ? provided[name] : undefined;
+    const get =
+      decorated === undefined ? raw : (name: string): unknown => decorated.wrap(name, raw(name));
     const tenant = get('tenant');
     if (tenant !== undefined && !isTenantContext(tenant)) {
       throw new ResourceError(

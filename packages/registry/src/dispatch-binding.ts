@@ -18,6 +18,7 @@
  */
 
 import {
+  type CandidateFilter,
   type Logger,
   type PluginHandle,
   type PluginManifest,
@@ -33,6 +34,7 @@ import {
   type Middleware,
 } from '@dagstack/plugin-dispatch';
 import { CATALOGUE_HOOK, type FunctionRouter } from './function-router.js';
+import { middlewareFilter } from './middleware-filter.js';
 import type { PluginRegistryOptions } from './options.js';
 import type { PluginRecord } from './record.js';
 
@@ -176,7 +178,8 @@ export class DispatchBinding {
 
 /**
  * A `chain_wrap` plugin as middleware: an in-process instance's `before` /
- * `after` methods are called directly; other runtimes through `invoke`.
+ * `after` methods are called directly; other runtimes through `invoke`. An
+ * in-process instance's `filter` method is its governance filter.
  */
 function middlewareOf(record: PluginRecord): Middleware {
   const handle = record.handle as PluginHandle;
@@ -198,6 +201,16 @@ function middlewareOf(record: PluginRecord): Middleware {
   };
   const before = method('before');
   const after = method('after');
+  // A governance filter (ADR-0005 §4, spec decision R18): in-process objects only (filters are synchronous).
+  const filter =
+    direct && typeof instance.filter === 'function'
+      ? middlewareFilter(
+          record.manifest.name,
+          record.manifest.kind,
+          instance,
+          instance.filter as CandidateFilter,
+        )
+      : undefined;
   return {
     name: record.manifest.name,
     priority: record.manifest.priority,
@@ -205,5 +218,6 @@ function middlewareOf(record: PluginRecord): Middleware {
     hooks: wrap.hooks,
     ...(before === undefined ? {} : { before }),
     ...(after === undefined ? {} : { after }),
+    ...(filter === undefined ? {} : { filter }),
   };
 }

@@ -11,6 +11,7 @@ import type {
   ManifestProblem,
   PluginRegistryError,
   PluginState,
+  ResourceDecoration,
   Runtime,
   RuntimeAdapter,
 } from '@dagstack/plugin-api';
@@ -92,8 +93,26 @@ export interface PluginRegistryOptions {
   checkJsonBoundaries?: boolean;
   /** Host routing policy for `singleton` hooks; see {@link DispatchEngineOptions.routingPolicy}. */
   routingPolicy?: DispatchEngineOptions['routingPolicy'];
-  /** Host governance filter of each call's candidates; see {@link DispatchEngineOptions.governanceFilter}. */
+  /**
+   * Host governance filter of each call's candidates; see
+   * {@link DispatchEngineOptions.governanceFilter}. A `chain_wrap` middleware
+   * plugin may add its own (its `filter(candidates, call)` method, a
+   * `CandidateFilter`), applied after this one.
+   */
   governanceFilter?: DispatchEngineOptions['governanceFilter'];
+  /**
+   * Resource decorators (ADR-0005 §3, §5): each runs around every method
+   * call an in-process plugin makes on the resource it names (`"*"`: every
+   * resource) through its context — `ctx.resources.get(name)` and the
+   * services (`ctx.eventBus`, `ctx.tracer`, ...) — and sees the plugin, the
+   * resource, the method, the arguments and the metadata of the hook call
+   * the plugin is serving (a `ResourceCall`; `undefined` metadata outside
+   * hook calls, as in `setup`). Listed first runs first (outermost). Applied
+   * to plugins set up after the registry is made; none given: resources
+   * reach plugins undecorated and hook calls pay nothing.
+   * @since 0.2.0
+   */
+  resourceDecorators?: readonly ResourceDecoration[];
   /** Extracts the selector of a `capability` call from its input; see {@link DispatchEngineOptions.selectCapability}. */
   selectCapability?: DispatchEngineOptions['selectCapability'];
   /** Per-call limit when the caller gives none. */

@@ -10,7 +10,9 @@
  * - lifecycle.ts (with loader.ts) — start plan, load, setup, teardown, reload;
  * - health.ts — health polling;
  * - context.ts, config.ts — what a plugin's `setup` receives, config changes;
- * - dispatch-binding.ts, function-router.ts — what calls may reach;
+ *   resource-decoration.ts — the host's resource decorators and call scope;
+ * - dispatch-binding.ts (with middleware-filter.ts), function-router.ts —
+ *   what calls may reach;
  * - options.ts — the public option, report and status types.
  *
  * Owns: only the wiring and the call entry point. Holds no plugin state of
@@ -56,6 +58,7 @@ import { PluginLoader } from './loader.js';
 import { registryLogger } from './logger.js';
 import type { PluginRegistryOptions, PluginStatus, SetupOptions, SetupReport } from './options.js';
 import { keyOf, type PluginRecord } from './record.js';
+import { ResourceDecorations } from './resource-decoration.js';
 import { type StateChange, StateMachine } from './states.js';
 import { RecordStore, statusOf } from './store.js';
 import { CORE_VERSION } from './version.js';
@@ -133,6 +136,7 @@ export class PluginRegistry {
       owner: this,
       logger,
       resources: () => this.#lifecycle.resources,
+      decorations: ResourceDecorations.of(options.resourceDecorators),
       metadata: () => this.#lifecycle.metadata,
       ordered: () => store.ordered(),
       get: (key) => store.get(key),

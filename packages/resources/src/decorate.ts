@@ -33,7 +33,11 @@ type AnyMethod = (...args: unknown[]) => unknown;
  * original. Methods run with the original object as `this`, so classes with
  * private fields (`#x`) work. A decorated method read twice is the same
  * function; `instanceof` sees the original class. Decorators compose:
- * `decorate(decorate(r, audit), quota)` runs `quota` first.
+ * `decorate(decorate(r, audit), quota)` runs `quota` first. Frozen
+ * resources (the per-plugin `tmpdir` of `createTmpdir`) are decorated too:
+ * the proxy stands over an empty object whose prototype is the resource, so
+ * the proxy invariants of a frozen target never apply; its own-property
+ * traps report the resource's properties as configurable.
  * @since 0.1.0
  */
 export function decorate<T extends object>(resource: T, wrapper: ResourceWrapper): T {
@@ -48,24 +52,46 @@ export function decorate<T extends object>(resource: T, wrapper: ResourceWrapper
     });
   }
   const cache = new Map<string | symbol, { original: AnyMethod; wrapped: AnyMethod }>();
-  return new Proxy(resource, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property, target);
+  // An empty stand-in as the proxy's target: a frozen resource as the target
+  // would force `get` to return its own methods unwrapped (proxy invariant).
+  const shadow = Object.create(resource) as T;
+  return new Proxy(shadow, {
+    get(_shadow, property) {
+      const value: unknown = Reflect.get(resource, property, resource);
       if (typeof value !== 'function' || property === 'constructor') return value;
       const cached = cache.get(property);
       if (cached !== undefined && cached.original === value) return cached.wrapped;
       const original = value as AnyMethod;
       const wrapped = (...args: unknown[]): unknown => {
         const next: NextCall = (nextArgs) =>
-          Reflect.apply(original, target, nextArgs === undefined ? args : [...nextArgs]);
+          Reflect.apply(original, resource, nextArgs === undefined ? args : [...nextArgs]);
         return wrapper(property, args, next);
       };
       Object.defineProperty(wrapped, 'name', { value: original.name });
       cache.set(property, { original, wrapped });
       return wrapped;
     },
-    set(target, property, value) {
-      return Reflect.set(target, property, value, target);
+    set(_shadow, property, value) {
+      return Reflect.set(resource, property, value, resource);
+    },
+    has(_shadow, property) {
+      return Reflect.has(resource, property);
+    },
+    deleteProperty(_shadow, property) {
+      return Reflect.deleteProperty(resource, property);
+    },
+    defineProperty(_shadow, property, descriptor) {
+      return Reflect.defineProperty(resource, property, descriptor);
+    },
+    ownKeys() {
+      return Reflect.ownKeys(resource);
+    },
+    getOwnPropertyDescriptor(_shadow, property) {
+      const descriptor = Reflect.getOwnPropertyDescriptor(resource, property);
+      return descriptor === undefined ? undefined : { ...descriptor, configurable: true };
+    },
+    getPrototypeOf() {
+      return Reflect.getPrototypeOf(resource);
     },
   });
 }

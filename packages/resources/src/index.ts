@@ -8,6 +8,9 @@
 
 export type { BlobInfo, BlobPutOptions } from './blob-store.js';
 export { FileBlobStore, InMemoryBlobStore, MemoryBlobStore } from './blob-store.js';
+export type { CheckpointConflictOptions } from './checkpoint-conflict.js';
+export { CheckpointConflict, isCheckpointConflict } from './checkpoint-conflict.js';
+export type { FileCheckpointStoreOptions } from './checkpoint-store.js';
 export { FileCheckpointStore, InMemoryCheckpointStore } from './checkpoint-store.js';
 export type { FrozenClockOptions } from './clock.js';
 export { FrozenClock, SystemClock } from './clock.js';

@@ -1,4 +1,4 @@
-import { PluginRegistryError } from '@dagstack/plugin-api';
+import { type CheckpointEntry, PluginRegistryError } from '@dagstack/plugin-api';
 import { describe, expect, it } from 'vitest';
 import {
   decorate,
@@ -58,8 +58,8 @@ describe('decorate', () => {
     await expect(readOnly.delete('existing')).rejects.toThrow(
       'plugin "p": checkpoint.delete denied',
     );
-    expect(await readOnly.load('existing')).toBe(1);
-    expect(await readOnly.list()).toEqual(['existing']);
+    expect((await readOnly.load('existing'))?.state).toBe(1);
+    expect((await readOnly.list()).map((e) => e.key)).toEqual(['existing']);
     expect(store.size).toBe(1);
   });
 
@@ -69,16 +69,16 @@ describe('decorate', () => {
       if (method === 'save' || method === 'load')
         return next([`tenant-a/${String(args[0])}`, ...args.slice(1)]);
       if (method === 'list') {
-        return (next(['tenant-a/']) as Promise<string[]>).then((keys) =>
-          keys.map((k) => k.slice('tenant-a/'.length)),
+        return (next(['tenant-a/']) as Promise<CheckpointEntry[]>).then((entries) =>
+          entries.map((e) => ({ ...e, key: e.key.slice('tenant-a/'.length) })),
         );
       }
       return next(args);
     });
-    await tenant.save('job', { n: 1 });
-    expect(await store.list()).toEqual(['tenant-a/job']);
-    expect(await tenant.load('job')).toEqual({ n: 1 });
-    expect(await tenant.list()).toEqual(['job']);
+    const version = await tenant.save('job', { n: 1 });
+    expect(await store.list()).toEqual([{ key: 'tenant-a/job', version }]);
+    expect(await tenant.load('job')).toEqual({ state: { n: 1 }, version });
+    expect(await tenant.list()).toEqual([{ key: 'job', version }]);
   });
 
   it('composes: the outer decorator runs first', () => {
@@ -112,6 +112,31 @@ describe('decorate', () => {
     proxy.label = 'changed';
     expect(resource.label).toBe('changed');
     expect(resource.count).toBe(1);
+  });
+
+  it('decorates a frozen resource (the per-plugin tmpdir is one) and reads its own properties', () => {
+    const calls: string[] = [];
+    const frozen = Object.freeze({
+      path: '/tmp/x',
+      join(name: string): string {
+        return `${this.path}/${name}`;
+      },
+    });
+    const proxy = decorate(frozen, (method, args, next) => {
+      calls.push(String(method));
+      return next(args);
+    });
+    expect(proxy.join('a')).toBe('/tmp/x/a');
+    expect(proxy.join).toBe(proxy.join);
+    expect(proxy.path).toBe('/tmp/x');
+    expect(calls).toEqual(['join']);
+    expect(Object.keys(proxy)).toEqual(['path', 'join']);
+    expect('join' in proxy).toBe(true);
+    expect(Object.getPrototypeOf(proxy)).toBe(Object.prototype);
+    expect(JSON.stringify(proxy)).toBe('{"path":"/tmp/x"}');
+    expect(() => {
+      (proxy as { path: string }).path = 'changed';
+    }).toThrow(TypeError);
   });
 
   it('refuses non-objects and non-function wrappers', () => {

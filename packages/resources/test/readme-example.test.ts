@@ -34,6 +34,6 @@ it('the README example works', async () => {
   await woke;
   await ctxResources.get('checkpoint')?.save('k', 1);
   expect(saves).toBe(1);
-  expect(await resources.checkpoint.load('k')).toBe(1);
+  expect((await resources.checkpoint.load('k'))?.state).toBe(1);
   await close();
 });

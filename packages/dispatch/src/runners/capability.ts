@@ -22,7 +22,7 @@ import type { HookPlan } from '../plan.js';
 import { wrapError } from '../plan.js';
 import type { EngineSettings } from '../settings.js';
 import type { DispatchCandidate, DispatchOptions } from '../types.js';
-import { after, before, check, narrow, noCandidates, policyCall } from './shared.js';
+import { after, before, check, governed, narrow, noCandidates } from './shared.js';
 
 /** One `capability` call; resolves to the chosen plugin's result. */
 export async function runCapability(
@@ -45,11 +45,8 @@ export async function runCapability(
     plan.capability ??= new CapabilityIndex(plan.candidates);
     const index = plan.capability;
     let allowed: ReadonlySet<DispatchCandidate> | undefined;
-    const filter = settings.governanceFilter;
-    if (filter !== undefined) {
-      const list = filter(plan.kind, plan.hook, plan.candidates, policyCall(state));
-      if (list !== plan.candidates) allowed = new Set(list);
-    }
+    const list = governed(settings, plan, plan.candidates, state);
+    if (list !== plan.candidates) allowed = new Set(list);
     chosen = index.select(selector, allowed);
     if (chosen === undefined) {
       const fallback = index.fallback;

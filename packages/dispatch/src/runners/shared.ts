@@ -1,6 +1,6 @@
 /**
  * What the general-path runners share: narrowing the candidates (target,
- * governance filter), the errors for no candidate and an unavailable plugin,
+ * the host's and the middleware's governance filters), the errors for no candidate and an unavailable plugin,
  * calling one plugin with its error wrapped, middleware `before` / `after`
  * with a call of their own, and the schema checks.
  *
@@ -19,7 +19,7 @@ import { names, runAfter, runBefore, wrapError } from '../plan.js';
 import type { EngineSettings } from '../settings.js';
 import type { DispatchCandidate, DispatchOptions, PolicyCall } from '../types.js';
 
-/** The plan's candidates, narrowed to `target` and by the governance filter, in dispatch order. */
+/** The plan's candidates, narrowed to `target` and by the governance filters, in dispatch order. */
 export function narrow(
   settings: EngineSettings,
   plan: HookPlan,
@@ -33,18 +33,44 @@ export function narrow(
     if (chosen === undefined) throw unavailable(plan, target, undefined);
     list = [chosen];
   }
+  const allowed = governed(settings, plan, list, state);
+  if (target !== undefined && allowed.length === 0) {
+    throw unavailable(plan, target, 'the governance filter does not allow it for this call');
+  }
+  return allowed;
+}
+
+/**
+ * `list` as the governance filters allow it for this call (ADR-0005 §4): the
+ * host's `governanceFilter`, then the `filter` of each matching middleware
+ * in priority order, each given what the previous ones allowed. In dispatch
+ * order; `list` itself when nothing filters.
+ */
+export function governed(
+  settings: EngineSettings,
+  plan: HookPlan,
+  list: readonly DispatchCandidate[],
+  state: CallState,
+): readonly DispatchCandidate[] {
+  let out = list;
   const filter = settings.governanceFilter;
-  if (filter !== undefined) {
-    const allowed = filter(plan.kind, plan.hook, list, policyCall(state));
-    if (allowed !== list) {
-      const keep = new Set(allowed);
-      list = list.filter((c) => keep.has(c));
-    }
-    if (target !== undefined && list.length === 0) {
-      throw unavailable(plan, target, 'the governance filter does not allow it for this call');
+  if (filter !== undefined) out = kept(out, filter(plan.kind, plan.hook, out, policyCall(state)));
+  for (const m of plan.middleware) {
+    if (m.filter !== undefined) {
+      out = kept(out, m.filter(plan.kind, plan.hook, out, policyCall(state)));
     }
   }
-  return list;
+  return out;
+}
+
+/** The members of `list` that `allowed` holds, in `list`'s order (`list` when it is `allowed`). */
+function kept(
+  list: readonly DispatchCandidate[],
+  allowed: readonly DispatchCandidate[],
+): readonly DispatchCandidate[] {
+  if (allowed === list) return list;
+  const keep = new Set(allowed);
+  return list.filter((c) => keep.has(c));
 }
 
 /** What the host's routing policy and governance filter get about the call. */

@@ -82,7 +82,12 @@ export { UNIT_METADATA_KEY, unitOfWorkOf } from './types.js';
  * attempt and checkpoint key, saves checkpoints under that key through its
  * own `ctx.checkpoint`, and reports progress through `ctx.progress`; give the
  * registry `resources: { progress: orchestrator.progress }` so reports are
- * attributed to the unit that made them.
+ * attributed to the unit that made them. A plugin that passes each save the
+ * version it loaded or last saved (`expectedVersion`) cannot have its
+ * checkpoint overwritten by an earlier attempt that is still running (an
+ * expired one, say): that attempt's next save is a `CheckpointConflict`.
+ * A unit's `progress` notes `resumed_from_version` when an attempt found a
+ * checkpoint.
  *
  * Methods beyond the kind's hooks (`unit`, `wait`, `idle`, `cancel`, `flush`)
  * are for the host, in-process.

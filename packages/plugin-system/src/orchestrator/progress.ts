@@ -13,7 +13,13 @@
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { CheckpointStore, JsonValue, Logger, ProgressSink } from '@dagstack/plugin-api';
+import type {
+  CheckpointStore,
+  JsonValue,
+  Logger,
+  ProgressSink,
+  SavedCheckpoint,
+} from '@dagstack/plugin-api';
 import { createProgressSink } from '@dagstack/plugin-resources';
 import { message, type UnitRecord } from './unit-record.js';
 
@@ -68,24 +74,36 @@ export function checkpointKeyOf(unitId: string): string {
   return `units/${unitId}`;
 }
 
-/** The checkpoint saved under `key`, or `undefined` when there is none or it cannot be read. */
+/**
+ * The checkpoint saved under `key` (state and version), or `undefined` when
+ * there is none or it cannot be read.
+ */
 export function savedCheckpoint(
   store: CheckpointStore,
   key: string,
-): Promise<JsonValue | undefined> {
+): Promise<SavedCheckpoint | undefined> {
   return store.load(key).catch(() => undefined);
 }
 
 /**
- * Note in a unit's `progress`, as an attempt starts, its checkpoint key and
- * whether the attempt resumes from a saved checkpoint (`undefined`: there is
- * no checkpoint store, and no note).
+ * Note in a unit's `progress`, as an attempt starts, its checkpoint key,
+ * whether the attempt resumes from a saved checkpoint and, when it does, that
+ * checkpoint's version (`resumed_from_version`). `saved`: the checkpoint
+ * found (`null`: none; `undefined`: there is no checkpoint store, and no
+ * note). An earlier attempt's version note does not outlive it.
  */
-export function noteAttempt(unit: UnitRecord, key: string, resumed: boolean | undefined): void {
+export function noteAttempt(
+  unit: UnitRecord,
+  key: string,
+  saved: SavedCheckpoint | null | undefined,
+): void {
+  const progress = { ...(unit.progress ?? {}) };
+  delete progress.resumed_from_version;
   unit.progress = {
-    ...(unit.progress ?? {}),
+    ...progress,
     checkpoint_key: key,
-    ...(resumed === undefined ? {} : { resumed_from_checkpoint: resumed }),
+    ...(saved === undefined ? {} : { resumed_from_checkpoint: saved !== null }),
+    ...(saved === undefined || saved === null ? {} : { resumed_from_version: saved.version }),
   };
 }
 

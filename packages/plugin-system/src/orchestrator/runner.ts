@@ -209,16 +209,17 @@ export class UnitRunner {
     };
     try {
       const checkpoint = host.checkpoint;
-      const resumed =
+      const saved =
         checkpoint === undefined
           ? undefined
-          : (await savedCheckpoint(checkpoint, checkpointKey)) !== undefined;
-      noteAttempt(unit, checkpointKey, resumed);
+          : ((await savedCheckpoint(checkpoint, checkpointKey)) ?? null);
+      noteAttempt(unit, checkpointKey, saved);
       host.logger.info('unit started', {
         unit_id: unit.unit_id,
         plugin: unit.plugin_name,
         attempt: unit.attempts,
-        ...(resumed === undefined ? {} : { resumed }),
+        ...(saved === undefined ? {} : { resumed: saved !== null }),
+        ...(saved === undefined || saved === null ? {} : { checkpoint_version: saved.version }),
       });
       const timeoutMs = host.timeoutMs;
       const output = await host.progress.run(unit.unit_id, () =>

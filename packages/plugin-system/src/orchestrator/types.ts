@@ -107,7 +107,9 @@ export interface UnitOfWorkCall {
   /**
    * Key to save and load this unit's checkpoint under (`ctx.checkpoint`). The
    * same on every attempt, so a later attempt resumes; the orchestrator
-   * deletes it when the unit succeeds.
+   * deletes it when the unit succeeds. Save with the `expectedVersion` you
+   * loaded (or `null` when there was none) and then with each version `save`
+   * returns, so a stale attempt cannot overwrite a newer one's checkpoint.
    */
   readonly checkpoint_key: string;
   /** The unit's partition, when it has one. */
