@@ -14,6 +14,7 @@ import {
   type PluginManifest,
   type UnitOfWorkSpec,
 } from '@dagstack/plugin-api';
+import { OAUTH_CLIENT_CREDENTIALS } from './auth-rules.js';
 import { isObject, isString, runtimesOf } from './rules.js';
 
 type Raw = Record<string, unknown>;
@@ -36,9 +37,51 @@ function unique<T>(values: readonly T[], key: (v: T) => string = String): T[] {
   });
 }
 
+/**
+ * The canonical `auth` of the OAuth 2.1 client-credentials grant (spec
+ * decision H1): the token fields of {@link McpHttpAuth} fixed to
+ * `Authorization: Bearer`, and where the runtime gets the token. Secrets are
+ * named by environment variable only.
+ */
+interface ClientCredentialsAuth extends McpHttpAuth {
+  readonly type: typeof OAUTH_CLIENT_CREDENTIALS;
+  readonly token_url?: string;
+  readonly client_id?: string;
+  readonly client_id_env?: string;
+  readonly client_secret_env: string;
+  readonly scope?: string;
+  readonly resource?: string;
+  readonly token_endpoint_auth_method?: McpHttpAuth['token_endpoint_auth_method'];
+}
+
+function normaliseClientCredentials(table: Raw): ClientCredentialsAuth {
+  /** `{ [key]: value }` when the table has a string there, else nothing. */
+  const given = <TKey extends string>(key: TKey): { [K in TKey]?: string } => {
+    const value = optionalString(table[key]);
+    return (value === undefined ? {} : { [key]: value }) as { [K in TKey]?: string };
+  };
+  return {
+    type: OAUTH_CLIENT_CREDENTIALS,
+    header: 'Authorization',
+    scheme: 'Bearer',
+    ...given('token_url'),
+    ...given('client_id'),
+    ...given('client_id_env'),
+    client_secret_env: String(table.client_secret_env),
+    ...given('scope'),
+    ...given('resource'),
+    // The rules admit only the two methods (auth-rules.ts).
+    ...(given('token_endpoint_auth_method') as Pick<
+      ClientCredentialsAuth,
+      'token_endpoint_auth_method'
+    >),
+  };
+}
+
 function normaliseAuth(raw: Raw, http: Raw): McpHttpAuth | undefined {
   const table = isObject(http.auth) ? http.auth : isObject(raw.auth) ? raw.auth : {};
   if (table.type === 'none') return undefined;
+  if (table.type === OAUTH_CLIENT_CREDENTIALS) return normaliseClientCredentials(table);
   const header = optionalString(table.header) ?? optionalString(http.auth_header);
   const token = optionalString(table.token);
   const tokenEnv =

@@ -4,6 +4,7 @@
 // is linear in the size of the table; names and values quoted in messages
 // are bounded and secret-free (problems.ts).
 import { MIDDLEWARE_PRIORITY_FLOOR, type Runtime } from '@dagstack/plugin-api';
+import { checkAuth } from './auth-rules.js';
 import { parseEntryPoint } from './entry-point.js';
 import { describeValue, type ProblemList, pointer, quote } from './problems.js';
 import { getAjv } from './schema.js';
@@ -252,26 +253,7 @@ export function checkRules(raw: Raw, problems: ProblemList): void {
       );
     }
   }
-  const auth = isObject(http.auth) ? http.auth : isObject(raw.auth) ? raw.auth : undefined;
-  const authAt = isObject(http.auth) ? '/mcp_http/auth' : '/auth';
-  if (auth !== undefined) {
-    for (const key of Object.keys(auth)) {
-      if (!['type', 'header', 'scheme', 'token', 'token_env', 'secret_env'].includes(key)) {
-        problems.warn(
-          pointer(...authAt.slice(1).split('/'), key),
-          'unknown',
-          `unknown auth field ${quote(key)} is ignored`,
-        );
-      }
-    }
-    if (isString(auth.token)) {
-      problems.warn(
-        `${authAt}/token`,
-        'secret',
-        'the token is written in the manifest; prefer token_env and keep the secret in the environment',
-      );
-    }
-  }
+  checkAuth(raw, http, problems);
   if (http.tls_verify === false) {
     problems.warn(
       '/mcp_http/tls_verify',

@@ -168,6 +168,8 @@ const PATTERN_MESSAGES: Record<string, string> = {
   token_env: 'must be an environment variable name (letters, digits, "_")',
   secret_env: 'must be an environment variable name (letters, digits, "_")',
   auth_secret_env: 'must be an environment variable name (letters, digits, "_")',
+  client_id_env: 'must be an environment variable name (letters, digits, "_")',
+  client_secret_env: 'must be an environment variable name (letters, digits, "_")',
   header: 'must be an HTTP header name',
   auth_header: 'must be an HTTP header name',
 };

@@ -89,6 +89,29 @@ export interface McpHttpAuth {
   readonly token?: string;
   /** Name of the environment variable the token is read from at connect time. */
   readonly token_env?: string;
+  /**
+   * `oauth2_client_credentials`: the host gets its bearer token from
+   * `token_url` with the OAuth 2.1 client-credentials grant. Absent for a
+   * static token. @since 0.2.1
+   */
+  readonly type?: 'oauth2_client_credentials';
+  /** The authorization server's token endpoint (client credentials). @since 0.2.1 */
+  readonly token_url?: string;
+  /** The OAuth client id, when written in the manifest (client credentials). @since 0.2.1 */
+  readonly client_id?: string;
+  /** Name of the environment variable holding the client id (client credentials). @since 0.2.1 */
+  readonly client_id_env?: string;
+  /** Name of the environment variable holding the client secret (client credentials). @since 0.2.1 */
+  readonly client_secret_env?: string;
+  /** Scope asked for, space-separated (client credentials). @since 0.2.1 */
+  readonly scope?: string;
+  /** RFC 8707 resource indicator sent with the token request (client credentials). @since 0.2.1 */
+  readonly resource?: string;
+  /**
+   * How the client authenticates at the token endpoint. @default "client_secret_basic"
+   * @since 0.2.1
+   */
+  readonly token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post';
 }
 
 /** Settings of the `mcp_http` runtime, from `[plugin.mcp_http]` or the flat fields. */

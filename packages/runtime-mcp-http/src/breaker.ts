@@ -14,6 +14,7 @@ import {
 } from '@dagstack/plugin-api';
 import type { Connection } from './connection.js';
 import { backoff } from './delays.js';
+import { isOAuthTokenError, OAuthTokenError } from './errors.js';
 import { displayUrl } from './failures.js';
 import type { BreakerState, HttpSettings } from './handle-types.js';
 
@@ -233,13 +234,25 @@ export class Breaker {
       const reason = this.#connection.connectError(error);
       this.#recoveryAttempt += 1;
       const delay = this.#open ? this.#cooldownMs : this.#recoveryDelay();
-      this.#downError = new PluginUnavailable({
+      const token = isOAuthTokenError(reason) ? reason : undefined;
+      const down = {
         plugin: this.#manifest.name,
         kind: this.#manifest.kind,
         state: 'degraded',
-        reason: `${this.#open ? 'the circuit breaker is open' : 'the service is not reachable'}; attempt ${this.#recoveryAttempt} failed: ${(reason as PluginUnavailable).reason ?? reason.message}`,
+        reason: `${this.#open ? 'the circuit breaker is open' : token !== undefined ? 'no access token for the service' : 'the service is not reachable'}; attempt ${this.#recoveryAttempt} failed: ${(reason as PluginUnavailable).reason ?? reason.message}`,
         hint: `the runtime tries again in ${Math.round(delay)} ms`,
-      });
+      };
+      // An OAuth failure keeps its type and its token endpoint fields.
+      this.#downError =
+        token === undefined
+          ? new PluginUnavailable(down)
+          : new OAuthTokenError({
+              ...down,
+              tokenUrl: token.tokenUrl,
+              oauthError: token.oauthError,
+              oauthErrorDescription: token.oauthErrorDescription,
+              httpStatus: token.httpStatus,
+            });
       this.#logger.debug('reconnect attempt failed', {
         url: this.#where,
         attempt: this.#recoveryAttempt,

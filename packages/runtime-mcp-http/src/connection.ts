@@ -1,6 +1,9 @@
 // The connection of one handle to its service: where it stands
 // (ConnectionState) and its current MCP session, and how a session is
-// (re)established: connect and handshake on a fresh transport and fetch,
+// (re)established: connect and handshake on a fresh transport and fetch
+// (Streamable HTTP, or the deprecated HTTP+SSE transport of MCP 2024-11-05
+// when the service answers the initialize POST with 400/404/405 and its GET
+// opens an event stream),
 // `dagstack/setup` with the latest parameters, a new session after the
 // service lost the old one, the ping-or-reconnect of a recovery, and the
 // close. It maps transport failures to typed errors and remembers what each
@@ -23,7 +26,11 @@ import {
   openWireSession,
   type SetupParams,
 } from '@dagstack/plugin-mcp-wire';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
+import {
+  StreamableHTTPClientTransport,
+  StreamableHTTPError,
+} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Endpoint } from './endpoint.js';
 import { classify, displayUrl, type Failure, redact, unavailable } from './failures.js';
@@ -48,6 +55,44 @@ const MAX_RESUMPTIONS = 3;
 /** The tool kind's hooks, for a `tool` plugin whose host registered no hookspec. */
 const TOOL_HOOKS = [CATALOGUE_HOOK, 'execute'];
 
+/**
+ * Answers to the initialize POST that mean the service may speak only the
+ * HTTP+SSE transport of MCP 2024-11-05 (the backwards-compatibility rule of
+ * the Streamable HTTP transport: on a 4xx, try `GET` for an event stream).
+ */
+const LEGACY_HINT_STATUS = new Set([400, 404, 405]);
+
+/** Whether a failed Streamable HTTP handshake is worth a try of the HTTP+SSE transport. */
+function mayBeLegacy(failure: unknown): boolean {
+  return (
+    failure instanceof StreamableHTTPError &&
+    typeof failure.code === 'number' &&
+    LEGACY_HINT_STATUS.has(failure.code)
+  );
+}
+
+/**
+ * Whether a failed HTTP+SSE handshake came from a service that speaks it: its
+ * `GET` opened the event stream (or refused the credentials). A `GET` that
+ * was not answered with an event stream means the service speaks neither.
+ */
+function answeredAsLegacy(error: unknown): boolean {
+  if (!(error instanceof SseError)) return true;
+  return error.code === 401 || error.code === 403;
+}
+
+/** Rejects with a handshake timeout after `ms`; `clear()` before it does. */
+function deadline(ms: number): { readonly expired: Promise<never>; clear(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new McpError(ErrorCode.RequestTimeout, 'the HTTP+SSE handshake timed out')),
+      ms,
+    );
+  });
+  return { expired, clear: () => clearTimeout(timer) };
+}
+
 /** One handle's connection to its service (see the module comment). */
 export class Connection {
   readonly #manifest: PluginManifest;
@@ -68,6 +113,8 @@ export class Connection {
   #reestablishing: Promise<Live> | undefined;
   #params: SetupParams | undefined;
   #sessions = 0;
+  /** The service was found to speak the HTTP+SSE transport (logged once at warn). */
+  #legacySeen = false;
 
   constructor(
     manifest: PluginManifest,
@@ -172,7 +219,7 @@ export class Connection {
       });
     }
     return new PluginLoadError(
-      `the MCP handshake with ${displayUrl(url)} failed: ${redact(error instanceof Error ? error.message : String(error), this.#endpoint.secret)}`,
+      `the MCP handshake with ${displayUrl(url)} failed: ${redact(error instanceof Error ? error.message : String(error), this.#endpoint.secrets())}`,
       { plugin: site.plugin, kind: site.kind, path: this.#manifest.source },
     );
   }
@@ -228,7 +275,7 @@ export class Connection {
       try {
         await live.client.ping({ timeout: this.#reconnectMs });
       } catch (error) {
-        const failure = classify(live.http.failureOf(error) ?? error, this.#endpoint.secret);
+        const failure = classify(live.http.failureOf(error) ?? error, this.#endpoint.secrets());
         if (failure?.sessionLost !== true) throw error;
         live = undefined;
       }
@@ -276,14 +323,17 @@ export class Connection {
         } catch (error) {
           failure = error;
         }
-        await Promise.race([
-          live.transport.terminateSession().catch(() => undefined),
-          new Promise((resolve) => setTimeout(resolve, 1000).unref()),
-        ]);
+        // The HTTP+SSE transport ends its session by closing the stream (below).
+        if (live.transport instanceof StreamableHTTPClientTransport) {
+          await Promise.race([
+            live.transport.terminateSession().catch(() => undefined),
+            new Promise((resolve) => setTimeout(resolve, 1000).unref()),
+          ]);
+        }
       }
     } finally {
       if (live !== undefined) this.#drop(live);
-      this.#endpoint.agent.destroy();
+      this.#endpoint.close();
       this.#live = undefined;
       this.#state = 'stopped';
     }
@@ -301,15 +351,13 @@ export class Connection {
     site: ErrorSite,
     during: 'connect' | 'call' = 'call',
   ): PluginRegistryError | undefined {
-    const failure = classify(error, this.#endpoint.secret);
+    const failure = classify(error, this.#endpoint.secrets());
     if (failure === undefined) return undefined;
     const where = displayUrl(this.#endpoint.url);
     const hint =
       failure.hint ??
       (failure.auth
-        ? this.#manifest.mcp_http?.auth?.token_env === undefined
-          ? 'check the token the manifest gives for this service'
-          : `check the token in ${this.#manifest.mcp_http.auth.token_env}`
+        ? this.#endpoint.refusedHint
         : failure.retryable
           ? `the runtime retries and reconnects to ${where} on its own`
           : `see the service's log at ${where}`);
@@ -327,27 +375,60 @@ export class Connection {
     return mapped;
   }
 
+  /**
+   * A new session: Streamable HTTP, else (see {@link mayBeLegacy}) the
+   * HTTP+SSE transport. Throws the typed error of what failed.
+   */
   async #connect(timeoutMs: number): Promise<Live> {
-    const { url, agent, headers, secret } = this.#endpoint;
+    let failure: unknown;
+    try {
+      return await this.#session(timeoutMs, false);
+    } catch (error) {
+      failure = error;
+    }
+    if (!mayBeLegacy(failure)) throw this.connectError(failure, timeoutMs);
+    let live: Live;
+    try {
+      live = await this.#session(timeoutMs, true);
+    } catch (error) {
+      // Not an HTTP+SSE endpoint either: the Streamable HTTP answer says why.
+      throw this.connectError(answeredAsLegacy(error) ? error : failure, timeoutMs);
+    }
+    const fields = { url: displayUrl(this.#endpoint.url) };
+    const note =
+      'the plugin service speaks the deprecated HTTP+SSE transport of MCP 2024-11-05; using it (move the service to Streamable HTTP)';
+    if (this.#legacySeen) this.#logger.debug(note, fields);
+    else this.#logger.warn(note, fields);
+    this.#legacySeen = true;
+    return live;
+  }
+
+  /** Connect and handshake on a fresh transport and fetch; throws what failed, unmapped. */
+  async #session(timeoutMs: number, legacy: boolean): Promise<Live> {
+    const { url, agent, headers, credentials } = this.#endpoint;
     const http = createHttpFetch({
       agent,
       headers,
+      credentials,
+      legacySse: legacy,
       maxResponseBytes: this.#settings.maxMessageBytes,
       maxRetryDelayMs: MAX_RETRY_DELAY_MS,
       maxResumptions: MAX_RESUMPTIONS,
     });
-    const transport = new StreamableHTTPClientTransport(url, {
-      fetch: http.fetch,
-      // The SDK resumes an event stream that ended before its response (GET
-      // with Last-Event-ID) after the server's `retry`, else after these
-      // delays; the fetch fails the call when resuming brings nothing.
-      reconnectionOptions: {
-        initialReconnectionDelay: 500,
-        maxReconnectionDelay: 5000,
-        reconnectionDelayGrowFactor: 2,
-        maxRetries: MAX_RESUMPTIONS,
-      },
-    });
+    const transport = legacy
+      ? new SSEClientTransport(url, { fetch: http.fetch })
+      : new StreamableHTTPClientTransport(url, {
+          fetch: http.fetch,
+          // The SDK resumes an event stream that ended before its response (GET
+          // with Last-Event-ID) after the server's `retry`, else after these
+          // delays; the fetch fails the call when resuming brings nothing.
+          reconnectionOptions: {
+            initialReconnectionDelay: 500,
+            maxReconnectionDelay: 5000,
+            reconnectionDelayGrowFactor: 2,
+            maxRetries: MAX_RESUMPTIONS,
+          },
+        });
     // Event streams reach the SDK as they arrive, so a server request sent
     // during a call is answered during the call: forwarded to the client of
     // a gateway call, answered by the host's handlers, or refused at once.
@@ -359,9 +440,19 @@ export class Connection {
         : { serverRequests: this.#settings.serverRequests }),
     });
     client.onerror = (error) =>
-      this.#logger.debug('MCP transport error', { error: redact(error.message, secret) });
+      this.#logger.debug('MCP transport error', {
+        error: redact(error.message, this.#endpoint.secrets()),
+      });
+    // The SDK bounds the initialize request, not the wait for the HTTP+SSE
+    // `endpoint` event before it: both are bounded here.
+    const limit = legacy ? deadline(timeoutMs) : undefined;
     try {
-      await client.connect(transport, { timeout: timeoutMs });
+      const connecting = client.connect(transport, { timeout: timeoutMs });
+      if (limit === undefined) await connecting;
+      else {
+        connecting.catch(() => undefined);
+        await Promise.race([connecting, limit.expired]);
+      }
       const session = openWireSession({
         client,
         manifest: this.#manifest,
@@ -381,7 +472,9 @@ export class Connection {
       const failure = http.failureOf(error) ?? error;
       http.abortAll();
       await client.close().catch(() => undefined);
-      throw this.connectError(failure, timeoutMs);
+      throw failure;
+    } finally {
+      limit?.clear();
     }
   }
 

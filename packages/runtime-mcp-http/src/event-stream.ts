@@ -3,17 +3,45 @@
 // bounded, with `retry:` capped; the stream of a call closed once its
 // response has passed, and a call whose stream ended or broke unanswered
 // either left to the SDK to resume or failed with a made-up error response.
+// The stream of a legacy HTTP+SSE session carries the answers to every call:
+// when it ends, the calls still waiting fail at once.
 // It owns the parse state of one stream; the calls, event ids and streams of
 // the transport stay in in-flight.ts, changed only through its methods. It
 // sends no request (http-fetch.ts does).
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import { HttpExchangeError, type HttpFetchOptions, type StreamRole } from './http-exchange.js';
+import {
+  HttpExchangeError,
+  type HttpFetchOptions,
+  type RequestId,
+  type StreamRole,
+} from './http-exchange.js';
 import type { InFlight } from './in-flight.js';
 
 /** How long an answered stream may take to end on its own (keeping the connection) before it is cut. */
 const LINGER_MS = 1000;
 
 const NEWLINE = /\r\n|\r|\n/g;
+
+/** The ids of the responses in an event's data (one message or a batch). */
+function responseIds(json: string): RequestId[] {
+  if (!json.includes('"result"') && !json.includes('"error"')) return [];
+  let message: unknown;
+  try {
+    message = JSON.parse(json);
+  } catch {
+    return [];
+  }
+  const ids: RequestId[] = [];
+  for (const m of Array.isArray(message) ? message : [message]) {
+    const r = m as { id?: unknown; result?: unknown; error?: unknown };
+    if (
+      (typeof r.id === 'string' || typeof r.id === 'number') &&
+      (r.result !== undefined || r.error !== undefined)
+    )
+      ids.push(r.id);
+  }
+  return ids;
+}
 
 /**
  * The body of an event stream: the events of `res` as they arrive, each
@@ -28,7 +56,7 @@ export function eventStream(
   options: HttpFetchOptions,
 ): ReadableStream<Uint8Array> {
   const { maxResponseBytes, maxRetryDelayMs, maxResumptions } = options;
-  const call = role.kind === 'standalone' ? undefined : role.pending;
+  const call = role.kind === 'standalone' || role.kind === 'session' ? undefined : role.pending;
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   let text = '';
@@ -79,6 +107,24 @@ export function eventStream(
   /** The stream ended or broke before the call's response. */
   const unanswered = (broken: boolean): void => {
     if (finished) return;
+    if (role.kind === 'session') {
+      // The legacy session is gone with its stream: fail what still waits.
+      finish(
+        flight.endSession(
+          broken
+            ? new HttpExchangeError(
+                'the event stream of the session broke before the service answered',
+                'exchange',
+                'ECONNRESET',
+              )
+            : new HttpExchangeError(
+                'the service ended the event stream of the session before it answered',
+                'exchange',
+              ),
+        ),
+      );
+      return;
+    }
     if (role.kind === 'standalone') flight.standaloneEnded(brought);
     if (call === undefined || call.done) {
       if (broken && role.kind === 'standalone') {
@@ -127,6 +173,8 @@ export function eventStream(
     if (call !== undefined && !call.done) {
       flight.finish(call);
       finish(flight.failureEvent(call, error, sawId ? call.lastEventId : undefined));
+    } else if (role.kind === 'session') {
+      finish(flight.endSession(error));
     } else {
       if (role.kind === 'standalone') flight.refuseStandalone();
       finished = true;
@@ -137,28 +185,18 @@ export function eventStream(
   };
 
   /** Whether the event's data is the response to `call`. */
-  const answers = (json: string): boolean => {
-    if (call === undefined || (!json.includes('"result"') && !json.includes('"error"')))
-      return false;
-    let message: unknown;
-    try {
-      message = JSON.parse(json);
-    } catch {
-      return false;
-    }
-    for (const m of Array.isArray(message) ? message : [message]) {
-      const r = m as { id?: unknown; result?: unknown; error?: unknown };
-      if (r.id === call.id && (r.result !== undefined || r.error !== undefined)) return true;
-    }
-    return false;
-  };
+  const answers = (json: string): boolean =>
+    call !== undefined && responseIds(json).includes(call.id);
 
   /** Take one line; returns `true` once the call's response has been passed on. */
   const line = (raw: string): boolean => {
     if (raw === '') {
       if (data.some((d) => d !== '')) brought = true;
-      const answered =
-        data.length > 0 && (type === '' || type === 'message') && answers(data.join('\n'));
+      const message = data.length > 0 && (type === '' || type === 'message');
+      if (message && role.kind === 'session') {
+        for (const id of responseIds(data.join('\n'))) flight.answered(id);
+      }
+      const answered = message && answers(data.join('\n'));
       if (block !== '') controller?.enqueue(encoder.encode(`${block}\n`));
       block = '';
       blockBytes = 0;

@@ -1,6 +1,14 @@
+// What a failed exchange with the service means for the runtime (Failure),
+// from whatever the SDK transports and the host's fetch rejected with, and
+// the typed error a caller gets for it. Pure functions: no state, no I/O.
 import { PluginUnavailable } from '@dagstack/plugin-api';
+import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { HttpExchangeError } from './http-exchange.js';
+import { OAuthTokenError } from './errors.js';
+import { HttpExchangeError, SESSION_ENDED } from './http-exchange.js';
+import { TokenRequestError } from './token-request.js';
+
+export { displayUrl } from './http-message.js';
 
 /**
  * What a failed exchange with the service means for the runtime.
@@ -12,7 +20,8 @@ import { HttpExchangeError } from './http-exchange.js';
  *   session (servers built on the SDK's examples answer "Bad Request: No
  *   valid session ID provided") or of a server that is not initialised. The
  *   request was not processed.
- * - `auth`: the service refused the credentials (401/403).
+ * - `auth`: the service refused the credentials (401/403), or no OAuth
+ *   access token could be had for it (the token endpoint refused the client).
  */
 export interface Failure {
   readonly retryable: boolean;
@@ -23,6 +32,8 @@ export interface Failure {
   /** What to do about it, when the failure itself says (otherwise the runtime's default hint). */
   readonly hint?: string;
   readonly status: number | undefined;
+  /** The token request that failed, when no OAuth access token could be had. */
+  readonly token?: TokenRequestError;
 }
 
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
@@ -33,22 +44,70 @@ const LOST_SESSION_400 = /session|not initiali[sz]ed/i;
 /** A 403 body of a server's DNS-rebinding protection (this package's and the SDK's). */
 const DNS_REBINDING_403 = /(Host|Origin) header/i;
 
-/** Replace every occurrence of a secret in text a remote side produced. */
-export function redact(text: string, secret: string | undefined): string {
-  if (secret === undefined || secret.length < 4) return text;
-  return text.split(secret).join('[redacted]');
-}
+/** What the SDK's `SSEClientTransport` throws for an HTTP error answer to a POST. */
+const LEGACY_POST_ERROR = /^Error POSTing to endpoint \(HTTP (\d{3})\): ([\s\S]*)$/;
 
-/** A URL as it may appear in messages: no query string or fragment (they may carry keys). */
-export function displayUrl(url: URL): string {
-  return `${url.origin}${url.pathname}`;
+/** Replace every occurrence of a secret in text a remote side produced. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  }
+  return out;
 }
 
 /**
  * Classify what the SDK transport (with {@link createHttpFetch}) rejected
  * with; `undefined` for anything that is not a failure of the HTTP layer.
  */
-export function classify(error: unknown, secret: string | undefined): Failure | undefined {
+export function classify(error: unknown, secrets: readonly string[]): Failure | undefined {
+  if (error instanceof TokenRequestError) {
+    return {
+      retryable: error.retryable,
+      sessionLost: false,
+      auth: !error.retryable,
+      status: undefined,
+      reason: error.message,
+      ...(error.hint === undefined ? {} : { hint: error.hint }),
+      token: error,
+    };
+  }
+  if (error instanceof HttpExchangeError && error.code === SESSION_ENDED) {
+    return {
+      retryable: false,
+      sessionLost: true,
+      auth: false,
+      status: undefined,
+      reason: 'the service ended the session (its HTTP+SSE event stream closed)',
+    };
+  }
+  if (error instanceof SseError) {
+    // The GET stream of the legacy transport: its HTTP status, or none when
+    // the connection failed.
+    if (typeof error.code === 'number' && error.code >= 300) {
+      return classify(
+        new StreamableHTTPError(error.code, `Failed to open SSE stream: ${error.message}`),
+        secrets,
+      );
+    }
+    return {
+      retryable: true,
+      sessionLost: false,
+      auth: false,
+      status: undefined,
+      reason: `the service is not reachable (${redact(error.message, secrets)})`,
+    };
+  }
+  const legacyPost =
+    error instanceof Error && !(error instanceof StreamableHTTPError)
+      ? LEGACY_POST_ERROR.exec(error.message)
+      : null;
+  if (legacyPost !== null) {
+    return classify(
+      new StreamableHTTPError(Number(legacyPost[1]), `Error POSTing to endpoint: ${legacyPost[2]}`),
+      secrets,
+    );
+  }
   if (error instanceof HttpExchangeError) {
     const refused = error.phase === 'connect';
     return {
@@ -57,13 +116,13 @@ export function classify(error: unknown, secret: string | undefined): Failure | 
       auth: false,
       status: undefined,
       reason: refused
-        ? `the service is not reachable (${error.code ?? redact(error.message, secret)})`
-        : `the connection to the service broke during the call (${redact(error.message, secret)})`,
+        ? `the service is not reachable (${error.code ?? redact(error.message, secrets)})`
+        : `the connection to the service broke during the call (${redact(error.message, secrets)})`,
     };
   }
   if (error instanceof StreamableHTTPError) {
     const status = typeof error.code === 'number' ? error.code : undefined;
-    const text = redact(error.message.replace(/^Streamable HTTP error: /, ''), secret);
+    const text = redact(error.message.replace(/^Streamable HTTP error: /, ''), secrets);
     const detail = text.slice(0, 200);
     // The SDK puts what the request was before the body; only the body counts.
     const body = text.replace(
@@ -115,6 +174,20 @@ export function unavailable(
   site: { plugin: string; kind: string },
   options: { hint?: string; state?: string; cause?: unknown } = {},
 ): PluginUnavailable {
+  const token = failure.token;
+  if (token !== undefined) {
+    return new OAuthTokenError({
+      plugin: site.plugin,
+      kind: site.kind,
+      reason: failure.reason,
+      tokenUrl: token.tokenUrl,
+      oauthError: token.oauthError,
+      oauthErrorDescription: token.oauthErrorDescription,
+      httpStatus: token.status,
+      ...(options.state === undefined ? {} : { state: options.state }),
+      ...(options.hint === undefined ? {} : { hint: options.hint }),
+    });
+  }
   return new PluginUnavailable({
     plugin: site.plugin,
     kind: site.kind,

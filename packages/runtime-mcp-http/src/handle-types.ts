@@ -4,6 +4,7 @@
 // imports from the package's other modules but types.
 import type { ServerRequestHandlers, SetupParams, WireSession } from '@dagstack/plugin-mcp-wire';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { HttpFetch } from './http-exchange.js';
 
@@ -31,7 +32,8 @@ export type BreakerState = 'closed' | 'open' | 'half_open';
 /** One MCP session with the service, on its own transport and fetch. */
 export interface Live {
   readonly client: Client;
-  readonly transport: StreamableHTTPClientTransport;
+  /** Streamable HTTP, or the deprecated HTTP+SSE transport of a service that speaks only that. */
+  readonly transport: StreamableHTTPClientTransport | SSEClientTransport;
   readonly http: HttpFetch;
   readonly session: WireSession;
   /** The setup parameters the plugin was last set up with on this session. */

@@ -17,6 +17,7 @@ import {
 } from '@dagstack/plugin-api';
 import { type McpPeer, setupParamsFrom } from '@dagstack/plugin-mcp-wire';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Breaker } from './breaker.js';
 import { Calls } from './calls.js';
 import { Connection } from './connection.js';
@@ -52,7 +53,7 @@ export class HttpPluginHandle implements PluginHandle {
     const spec = manifest.mcp_http;
     if (spec === undefined) throw new Error('unreachable: checked by the runtime');
     this.manifest = manifest;
-    const endpoint = resolveEndpoint(manifest, spec, settings.env);
+    const endpoint = resolveEndpoint(manifest, spec, settings.env, options.logger);
     this.url = endpoint.url;
     this.#logger = options.logger;
     this.#onStopped = onStopped;
@@ -80,7 +81,13 @@ export class HttpPluginHandle implements PluginHandle {
   /** Escape hatch: the SDK client of the current session (`undefined` while down). */
   get instance(): { readonly client: Client | undefined; readonly sessionId: string | undefined } {
     const live = this.#connection.live;
-    return { client: live?.client, sessionId: live?.transport.sessionId };
+    const transport = live?.transport;
+    return {
+      client: live?.client,
+      // The HTTP+SSE transport keeps its session id in the endpoint URL.
+      sessionId:
+        transport instanceof StreamableHTTPClientTransport ? transport.sessionId : undefined,
+    };
   }
 
   /** The MCP server of the current session, past the hooks, for a gateway; `undefined` while down. */

@@ -32,10 +32,42 @@ export class HttpExchangeError extends Error {
   }
 }
 
+/**
+ * The socket-less code of an {@link HttpExchangeError} for a request on a
+ * legacy HTTP+SSE session whose event stream has ended: the request was not
+ * sent, and the service no longer has the session.
+ */
+export const SESSION_ENDED = 'ESESSIONENDED';
+
+/**
+ * Credentials fetched for each request instead of fixed headers (OAuth):
+ * the `authorization` value to send, and what to do when the service
+ * refuses it. Never logged.
+ */
+export interface RequestCredentials {
+  /** The `authorization` header value for the next request; rejects when none can be had. */
+  authorization(): Promise<string>;
+  /**
+   * The service answered 401 to a request sent with `sent`: that credential
+   * is spent. `wwwAuthenticate` is the challenge of the answer, if any.
+   * `true`: send the request once more with a new one.
+   */
+  rejected(sent: string, wwwAuthenticate: string | null): boolean;
+}
+
 export interface HttpFetchOptions {
   readonly agent: HttpAgent | HttpsAgent;
   /** Headers sent with every request, credentials included (never logged). */
   readonly headers: Readonly<Record<string, string>>;
+  /** Credentials fetched per request and renewed once on a 401 (OAuth); besides `headers`. */
+  readonly credentials?: RequestCredentials | undefined;
+  /**
+   * The fetch of the SDK's `SSEClientTransport` (the HTTP+SSE transport of
+   * MCP 2024-11-05): its `GET` stream is the session, which carries the
+   * answers to the POSTed requests; when it ends, the requests still
+   * waiting fail at once and later ones are refused with {@link SESSION_ENDED}.
+   */
+  readonly legacySse?: boolean;
   /** Bound of one JSON response body, and of one event of an event stream, in bytes. */
   readonly maxResponseBytes: number;
   /** Longest reconnection delay a service may ask for (`retry:`); a longer one is cut to this. */
@@ -83,4 +115,6 @@ export type StreamRole =
   /** A `GET` with `Last-Event-ID` that resumes a call's stream. */
   | { readonly kind: 'resume'; readonly pending: Pending; readonly from: string }
   /** The standalone `GET` stream: server messages not tied to a call. */
-  | { readonly kind: 'standalone' };
+  | { readonly kind: 'standalone' }
+  /** The `GET` stream of a legacy HTTP+SSE session: every answer, and the session itself. */
+  | { readonly kind: 'session' };

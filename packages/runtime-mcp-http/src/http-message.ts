@@ -7,6 +7,11 @@ import type { IncomingMessage } from 'node:http';
 import type { RequestId } from './http-exchange.js';
 
 const TRACE_MARK = '"_meta":{"traceparent":"';
+
+/** A URL as it may appear in messages: no query string or fragment (they may carry keys). */
+export function displayUrl(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
 const TRACESTATE_MARK = '"tracestate":"';
 
 /**

@@ -2,7 +2,8 @@
 // streams (dropped all at once by abortAll), the POSTed requests whose answer
 // has not started yet, the calls whose answer comes on an event stream and
 // the event ids a reconnection resumes them from, the run of standalone
-// streams that ended empty, and the JSON-RPC error responses made here for a
+// streams that ended empty, whether a legacy HTTP+SSE session's stream has
+// ended, and the JSON-RPC error responses made here for a
 // call that cannot be answered (marked with a nonce, mapped back by
 // failureOf). It sends nothing and parses no stream: http-fetch.ts and
 // event-stream.ts do, and change this state only through these methods.
@@ -34,6 +35,8 @@ export class InFlight {
   #standaloneIdle = 0;
   /** No more standalone streams: one sent an event over the bound, or they keep ending empty. */
   #standaloneRefused = false;
+  /** The stream of a legacy HTTP+SSE session ended: the session is gone. */
+  #sessionEnded = false;
   #closed = false;
 
   constructor(maxResumptions: number) {
@@ -48,6 +51,11 @@ export class InFlight {
   /** Whether a new standalone `GET` stream is refused (see {@link standaloneEnded}). */
   get standaloneRefused(): boolean {
     return this.#standaloneRefused;
+  }
+
+  /** The stream of a legacy HTTP+SSE session ended (see {@link endSession}). */
+  get sessionEnded(): boolean {
+    return this.#sessionEnded;
   }
 
   /** Drop every request and event stream in flight, and forget every call. */
@@ -109,6 +117,28 @@ export class InFlight {
     const waiting = this.#posts.get(id);
     this.#posts.delete(id);
     waiting?.destroy(new HttpExchangeError('the call was cancelled', 'exchange'));
+  }
+
+  /** The call `id` got its answer (on the stream of a legacy session). */
+  answered(id: RequestId): void {
+    const call = this.#calls.get(id);
+    if (call !== undefined) this.finish(call);
+  }
+
+  /**
+   * The stream of a legacy HTTP+SSE session ended: nothing more can be
+   * answered. Returns the events that fail every call still waiting with
+   * `error` (to pass on before the stream closes); later requests are
+   * refused ({@link sessionEnded}).
+   */
+  endSession(error: HttpExchangeError): string {
+    this.#sessionEnded = true;
+    let events = '';
+    for (const call of [...this.#calls.values()]) {
+      events += this.failureEvent(call, error);
+      this.finish(call);
+    }
+    return events;
   }
 
   /** The call a `GET` with `Last-Event-ID: eventId` resumes, while it is remembered. */

@@ -55,7 +55,11 @@ export interface McpHttpRuntimeOptions {
     /** @default 30000 */
     readonly maxDelayMs?: number;
   };
-  /** Where `auth.token_env` is read. @default process.env */
+  /**
+   * Where the environment variables the manifest's `auth` names are read
+   * (`token_env`; `client_id_env` and `client_secret_env` of the OAuth
+   * client-credentials grant). @default process.env
+   */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /**
    * The host's answers to requests a plugin's server sends during a call
@@ -124,7 +128,8 @@ export interface McpHttpRuntime extends RuntimeAdapter {
 /**
  * Create the `mcp_http` runtime: each plugin is an MCP Streamable HTTP
  * service speaking the dagstack wire, connected eagerly, with credentials
- * from the manifest (`auth.token_env`), per-call timeouts, retries of
+ * from the manifest (`auth.token_env`, or an OAuth access token of the
+ * client-credentials grant, renewed as it expires), per-call timeouts, retries of
  * requests the service did not accept, a circuit breaker, and background
  * reconnection (ADR-0001 §Adapters, §Cold start).
  *

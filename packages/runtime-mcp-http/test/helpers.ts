@@ -165,10 +165,14 @@ export async function startSuiteServer(env: Record<string, string> = {}): Promis
 }
 
 /** What a {@link startProxy} rule decides for one request. */
-export type ProxyVerdict = 'pass' | { status: number; body?: string };
+export type ProxyVerdict =
+  | 'pass'
+  | { status: number; body?: string; headers?: Record<string, string> };
 
 export interface ProxyRequest {
   readonly method: string;
+  /** The request target (path and query). */
+  readonly url: string;
   readonly headers: IncomingMessage['headers'];
   readonly body: string;
   /** The JSON-RPC method of a POST body, when it has one. */
@@ -196,11 +200,17 @@ export async function startProxy(
       } catch {
         rpc = undefined;
       }
-      const entry: ProxyRequest = { method: req.method ?? '', headers: req.headers, body, rpc };
+      const entry: ProxyRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body,
+        rpc,
+      };
       seen.push(entry);
       const verdict = rule(entry);
       if (verdict !== 'pass') {
-        res.writeHead(verdict.status, { 'content-type': 'text/plain' });
+        res.writeHead(verdict.status, { 'content-type': 'text/plain', ...verdict.headers });
         res.end(verdict.body ?? 'injected by the test proxy');
         return;
       }
