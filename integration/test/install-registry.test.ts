@@ -68,6 +68,7 @@ import {
   publishedVersions,
   registryNpmrc,
   startLocalRegistry,
+  warmUplink,
 } from './local-registry.js';
 
 const PAGE = join(DOCS, 'getting-started.md');
@@ -274,6 +275,17 @@ beforeAll(async () => {
     startLocalRegistry(join(workDir, 'registry'), uplink),
   );
   registry = local;
+  // Every third-party dependency of the packages, asked for once before any install.
+  const thirdParty = [
+    ...new Set(
+      workspacePackages.flatMap((pkg) =>
+        Object.keys(pkg.manifest.dependencies ?? {}).filter((d) => !d.startsWith('@dagstack/')),
+      ),
+    ),
+  ].sort();
+  await step('shared', 'warm the uplink (third-party metadata)', () =>
+    warmUplink(local.url, thirdParty),
+  );
   const token = await step('shared', 'create user (PUT /-/user)', () =>
     createUser(local.url, 'dagstack-test', 'install-registry-test'),
   );

@@ -181,3 +181,40 @@ export async function publishedVersions(url: string, name: string): Promise<stri
   const body = (await response.json()) as { versions?: Record<string, unknown> };
   return Object.keys(body.versions ?? {});
 }
+
+/**
+ * Asks the registry for each package's metadata until it answers 200, so
+ * that its first request to the uplink (DNS, a first connection, a slow
+ * answer) is not an install's: verdaccio answers 404 when that request
+ * fails. Throws naming the package, the last status and the uplink when a
+ * package is still missing at the deadline.
+ */
+export async function warmUplink(
+  url: string,
+  names: readonly string[],
+  deadlineMs = 90_000,
+): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (const name of names) {
+    const target = `${url}${name.startsWith('@') ? `@${encodeURIComponent(name.slice(1))}` : encodeURIComponent(name)}`;
+    let last = 'no answer';
+    for (;;) {
+      const status = await fetch(target, {
+        headers: { accept: 'application/vnd.npm.install-v1+json' },
+      }).then(
+        (response) => {
+          void response.body?.cancel();
+          return response.status;
+        },
+        (error: unknown) => (error instanceof Error ? error.message : String(error)),
+      );
+      if (status === 200) break;
+      last = String(status);
+      if (Date.now() > until)
+        throw new Error(
+          `the local registry could not get ${name} from its uplink (last answer: ${last})`,
+        );
+      await new Promise((resolveWait) => setTimeout(resolveWait, 2000));
+    }
+  }
+}
