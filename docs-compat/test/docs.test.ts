@@ -3,8 +3,9 @@
 // type-checks against the BUILT packages, and the runnable docs snippets run.
 //
 // - The docs are read at test time from $DAGSTACK_DOCS_DIR, else
-//   ../shared/reference/docs next to the repository; when absent, their part
-//   is reported as skipped (never as passed).
+//   ../shared/reference/docs next to the repository (or next to the local
+//   repository it was cloned from); when absent, their part is reported as
+//   skipped (never as passed).
 // - Identical snippets (the docs repeat blocks across tabs and sections) are
 //   checked once and listed with all their locations.
 // - Free names of fragments are found by the compiler and looked up in
@@ -23,11 +24,17 @@
 //   modules: imports included, no names from elsewhere. A block that is a
 //   fragment on purpose starts with the line `// fragment` and may then use
 //   the names of OWN_PRELUDES only (test/tables.ts).
+// - README examples run (issue 18): a README block marked ```ts test``` runs in
+//   a folder of its own with the README's `<!-- file: -->` blocks and what
+//   test/readme-fixtures.ts supplies; one that cannot run here says why with
+//   `<!-- compile-only: reason -->`; a README block with neither fails
+//   (test/readme-runs.ts). docs/ blocks are run by integration's docs-snippets.
 // - One test per distinct snippet; a summary test prints the table.
 //
 // Needs a built workspace: turbo runs this after `^build`.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -42,6 +49,7 @@ import {
   type SnippetResult,
   tomlToJson,
 } from './harness.js';
+import { isReadme } from './readme-runs.js';
 import {
   distinctSnippets,
   type Fence,
@@ -54,9 +62,26 @@ import { EXCEPTIONS } from './tables.js';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 const REPO_ROOT = resolve(PACKAGE_DIR, '..');
-const DOCS_DIR = resolve(
-  process.env.DAGSTACK_DOCS_DIR ?? join(REPO_ROOT, '..', 'shared', 'reference', 'docs'),
-);
+/**
+ * Where the docs are: $DAGSTACK_DOCS_DIR, else ../shared/reference/docs next
+ * to this repository, else next to the repository this one was cloned from
+ * (a clean clone for CI lives elsewhere; its `origin` is the working copy).
+ */
+function docsDir(): string {
+  if (process.env.DAGSTACK_DOCS_DIR !== undefined) return resolve(process.env.DAGSTACK_DOCS_DIR);
+  const beside = (repo: string): string => resolve(repo, '..', 'shared', 'reference', 'docs');
+  const own = beside(REPO_ROOT);
+  if (existsSync(own)) return own;
+  const origin = spawnSync('git', ['config', '--get', 'remote.origin.url'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  }).stdout?.trim();
+  // Only a local path: a URL names no folder on this machine.
+  if (origin !== undefined && origin !== '' && isAbsolute(origin) && existsSync(beside(origin)))
+    return beside(origin);
+  return own;
+}
+const DOCS_DIR = docsDir();
 const HAVE_DOCS = existsSync(DOCS_DIR);
 const SPEC_DECISIONS = join(REPO_ROOT, 'docs', 'spec-decisions.md');
 /** DOCS_COMPAT_KEEP=1 keeps the scratch folder to look at (its path is printed). */
@@ -97,6 +122,16 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(cleanUp);
+
+/** The README line of the summary: how many README blocks compile and run. */
+function readmeCounts(results: readonly SnippetResult[]): string {
+  const readme = results.filter((r) => isReadme(r.snippet.locations[0]?.page ?? ''));
+  const pages = new Set(readme.map((r) => r.snippet.locations[0]?.page));
+  const compiled = readme.filter((r) => r.compiled && r.missing.length === 0).length;
+  const ran = readme.filter((r) => r.ran?.ok === true).length;
+  const runnable = readme.filter((r) => r.runnable).length;
+  return `READMEs: ${readme.length} TypeScript blocks in ${pages.size} READMEs; compiled ${compiled}; marked to run ${runnable}, ran ${ran}; compile-only ${readme.length - runnable} (reasons in the table).\n`;
+}
 
 function verdict(snippet: Snippet): void {
   const result = byId.get(snippet.id);
@@ -185,7 +220,7 @@ it('summary: prints the table', () => {
   const own = {
     ...report,
     results: report.results.filter((r) => r.group === 'own'),
-    notes: [],
+    notes: report.readmeNotes,
     unusedPreludes: [],
     harness: [],
   };
@@ -194,6 +229,7 @@ it('summary: prints the table', () => {
       ? formatReport(docs, `dagstack docs: ${DOCS_DIR}`)
       : `\nskipped: ${DOCS_DIR} not found\n`,
     formatReport(own, 'own docs'),
+    readmeCounts(own.results),
   ].join('\n');
   process.stdout.write(text);
   expect(report.harness).toEqual([]);

@@ -30,6 +30,8 @@ import {
 import { createRequire } from 'node:module';
 import { dirname, join, normalize, resolve } from 'node:path';
 import ts from 'typescript';
+import { README_FIXTURES } from './readme-fixtures.js';
+import { assembleReadmeRun, decideOwn, fixturesFor, isReadme } from './readme-runs.js';
 import { type Fence, rel, type Snippet, snippetName } from './snippets.js';
 import {
   ASSUMED_PLUGINS,
@@ -170,6 +172,12 @@ interface Unit {
   reason: string;
   runCwd?: string;
   stubs: string[];
+  /** How the block is marked is wrong (own docs: a README block neither run nor explained). */
+  problems: string[];
+  /** Written to the run's stdin, then closed (README_FIXTURES). */
+  stdin?: string;
+  /** Output the run must print besides the snippet's own announcements (README_FIXTURES). */
+  expect: RegExp[];
 }
 
 /** What happened to one distinct snippet. */
@@ -193,6 +201,8 @@ export interface SnippetResult {
   readonly reason: string;
   /** The exception of EXCEPTIONS that applies, per phase. */
   readonly exceptions: readonly Exception[];
+  /** What is wrong with how the block is marked (own docs). */
+  readonly problems: readonly string[];
 }
 
 /** A run of a snippet. */
@@ -214,6 +224,8 @@ export interface CheckReport {
   readonly results: readonly SnippetResult[];
   /** How the run projects were assembled (manifests used, entry points, ...). */
   readonly notes: readonly string[];
+  /** How the README examples' run folders were assembled (what the README gave, what the test supplied). */
+  readonly readmeNotes: readonly string[];
   /** Prelude entries no snippet used (stale rows of the table). */
   readonly unusedPreludes: readonly string[];
   /** Problems of the harness itself (global diagnostics, ...). */
@@ -318,6 +330,7 @@ export async function check(input: CheckInput): Promise<CheckReport> {
   const ownRoot = join(input.scratch, 'own');
   const units: Unit[] = [];
   const notes: string[] = [];
+  const readmeNotes: string[] = [];
   const harness: string[] = [];
   const usedPreludes = new Set<PreludeEntry>();
 
@@ -419,7 +432,7 @@ export async function check(input: CheckInput): Promise<CheckReport> {
       harness.push(`module stub ${formatPlain(d)}`);
   }
   const emitted = second.emit(undefined, (fileName, text) => {
-    if (fileName.startsWith(site)) write(fileName, text);
+    if (fileName.startsWith(site) || fileName.startsWith(ownRoot)) write(fileName, text);
   });
   if (emitted.emitSkipped) harness.push('TypeScript skipped the emit');
   timings.pass2 = Date.now() - t2;
@@ -450,6 +463,33 @@ export async function check(input: CheckInput): Promise<CheckReport> {
       runs.set(u, await runUnit(u, site));
     });
   }
+  if (input.own !== undefined && input.run !== false) {
+    const runnable = units.filter((u) => u.group === 'own' && u.runnable);
+    const usedRows = new Set<unknown>();
+    for (const u of runnable) {
+      const location = u.snippet.locations[0];
+      if (location === undefined) continue;
+      const run = assembleReadmeRun(u.base, location, input.own.fences);
+      u.runCwd = run.dir;
+      readmeNotes.push(run.note);
+      harness.push(...run.problems);
+      for (const row of fixturesFor(location.page, location.heading)) {
+        usedRows.add(row);
+        if (row.stdin !== undefined) u.stdin = row.stdin;
+        u.expect.push(...(row.expect ?? []));
+      }
+    }
+    for (const row of README_FIXTURES) {
+      if (!usedRows.has(row))
+        harness.push(
+          `README_FIXTURES ${row.page}${row.heading === undefined ? '' : ` (${row.heading})`}: no \`ts test\` block of the page uses the row`,
+        );
+    }
+    if (runnable.some((u) => u.vitest)) writeVitestConfig(ownRoot, '**/block-*.test.js');
+    await pool(runnable, 2, async (u) => {
+      runs.set(u, await runUnit(u, ownRoot));
+    });
+  }
   timings.runs = Date.now() - t3;
   timings.total = Date.now() - started;
 
@@ -471,6 +511,7 @@ export async function check(input: CheckInput): Promise<CheckReport> {
       ran: runs.get(u),
       reason: u.reason,
       exceptions: EXCEPTIONS.filter((e) => e.snippet === at),
+      problems: u.problems,
     };
   });
   const allPreludes = [...PRELUDES, ...OWN_PRELUDES];
@@ -480,7 +521,7 @@ export async function check(input: CheckInput): Promise<CheckReport> {
       (e) =>
         `${OWN_PRELUDES.includes(e) ? 'own: ' : ''}${e.name}${e.pages === undefined ? '' : ` (${e.pages.join(', ')})`}`,
     );
-  return { results, notes, unusedPreludes, harness, timings };
+  return { results, notes, readmeNotes, unusedPreludes, harness, timings };
 }
 
 function tableFor(u: Unit): readonly PreludeEntry[] {
@@ -508,8 +549,18 @@ function decideRun(u: Unit): void {
   const values = entries.filter(isValue);
   const withoutRun = values.filter((e) => e.run === undefined || !pageMatches(e.run.pages, u.page));
   if (u.group === 'own') {
-    u.reason = 'own docs: type-checked only';
-    u.runnable = false;
+    const decision = decideOwn(u.snippet.locations[0]);
+    u.runnable = decision.runnable;
+    if (decision.problem !== undefined) u.problems.push(decision.problem);
+    const outputs = expectedOutputs(u.snippet.code);
+    const location = u.snippet.locations[0];
+    const supplied = location === undefined ? [] : fixturesFor(location.page, location.heading);
+    u.reason = u.runnable
+      ? `${decision.reason}${u.vitest ? ' under the vitest CLI' : ''}` +
+        `${supplied.length > 0 ? '; with files the test supplies (README_FIXTURES)' : ''}` +
+        `${outputs.length > 0 ? `; must print ${outputs.join(', ')}` : ''}` +
+        `${supplied.some((f) => f.expect !== undefined) ? '; must print what README_FIXTURES expects' : ''}`
+      : decision.reason;
   } else if (u.shape !== 'host') {
     u.reason = SHAPE_REASON[u.shape];
     u.runnable = false;
@@ -589,11 +640,14 @@ function placeOwn(ownRoot: string, snippets: readonly Snippet[], fences: readonl
     const page = first?.page ?? '';
     const dir = join(ownRoot, slug(page));
     const marker = first?.title;
+    const vitest = /from\s+["']vitest["']/.test(s.code);
+    // A README example that is a vitest test file runs under the vitest CLI (own/vitest.config.mjs).
+    const runsUnderVitest = vitest && isReadme(page);
     const path =
       safeRelative(marker) && marker.endsWith('.ts')
         ? join(dir, marker)
-        : join(dir, `block-${first?.line ?? 0}.ts`);
-    return newUnit(s, 'own', path, dir, /from\s+["']vitest["']/.test(s.code));
+        : join(dir, `block-${first?.line ?? 0}${runsUnderVitest ? '.test' : ''}.ts`);
+    return newUnit(s, 'own', path, dir, vitest);
   });
 }
 
@@ -623,6 +677,8 @@ function newUnit(
     runnable: false,
     reason: '',
     stubs: [],
+    problems: [],
+    expect: [],
   };
 }
 
@@ -970,14 +1026,14 @@ function tomlValue(c: TomlCursor, at: string): unknown {
   throw new Error(`${at}: unsupported value "${word === '' ? rest : word}"`);
 }
 
-function writeVitestConfig(site: string): void {
+function writeVitestConfig(root: string, include = 'snippets/**/*.test.js'): void {
   write(
-    join(site, 'vitest.config.mjs'),
+    join(root, 'vitest.config.mjs'),
     [
       '// The docs-compat harness runs the docs’ vitest snippets with this config.',
       'export default {',
       "  cacheDir: '.vite-cache',",
-      "  test: { include: ['snippets/**/*.test.js'], watch: false, pool: 'forks', fileParallelism: false },",
+      `  test: { include: ['${include}'], exclude: ['**/node_modules/**'], watch: false, pool: 'forks', fileParallelism: false },`,
       '};',
       '',
     ].join('\n'),
@@ -1038,10 +1094,14 @@ async function runUnit(u: Unit, site: string): Promise<RunResult> {
   const child = spawn(process.execPath, args, {
     cwd: u.runCwd ?? site,
     env: childEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [u.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     detached: true,
   });
   children.add(child);
+  if (u.stdin !== undefined) {
+    child.stdin?.on('error', () => {}); // a child that exits early closes the pipe
+    child.stdin?.end(u.stdin);
+  }
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (c: Buffer) => {
@@ -1065,7 +1125,10 @@ async function runUnit(u: Unit, site: string): Promise<RunResult> {
   clearTimeout(timer);
   killGroup(child); // anything the snippet left behind in its group
   children.delete(child);
-  const missingOutput = expectedOutputs(u.snippet.code).filter((e) => !printed(stdout, e));
+  const missingOutput = [
+    ...expectedOutputs(u.snippet.code).filter((e) => !printed(stdout, e)),
+    ...u.expect.filter((re) => !re.test(stdout)).map(String),
+  ];
   const ok = code === 0 && !timedOut && missingOutput.length === 0;
   let detail = '';
   if (timedOut) detail = `timed out after ${RUN_TIMEOUT_MS / 1000} s`;
@@ -1126,7 +1189,7 @@ async function pool<T>(
 
 /** What is wrong with a result, given the exceptions that apply; empty when it passes. */
 export function problemsOf(r: SnippetResult): string[] {
-  const problems: string[] = [];
+  const problems: string[] = [...r.problems];
   if (r.missing.length > 0) {
     problems.push(
       r.group === 'own'

@@ -25,6 +25,11 @@ export interface Fence {
   readonly indent: number;
   /** A `<!-- file: path -->` marker right before the block (the project's own docs). */
   readonly fileMarker: string | undefined;
+  /**
+   * The reason of a `<!-- compile-only: reason -->` marker right before the
+   * block: a README example that is type-checked but not run (the project's own docs).
+   */
+  readonly compileOnly: string | undefined;
   /** The block's text, de-indented by the fence's indentation, ending with a newline. */
   readonly code: string;
 }
@@ -34,6 +39,7 @@ const TAB_OPEN = /<TabItem\b[^>]*\bvalue="([^"]+)"/g;
 const TAB_CLOSE = /<\/TabItem>/g;
 const HEADING = /^#{1,6}\s+(.+?)\s*#*\s*$/;
 const FILE_MARKER = /^<!--\s*file:\s*(\S+)\s*-->\s*$/;
+const COMPILE_ONLY_MARKER = /^<!--\s*compile-only:\s*(.*?)\s*-->\s*$/;
 const TITLE = /\btitle="([^"]*)"/;
 
 /** Every fenced block of a page's text. */
@@ -43,6 +49,7 @@ export function parseFences(page: string, text: string): Fence[] {
   const tabs: string[] = [];
   let heading: string | undefined;
   let pendingFile: string | undefined;
+  let pendingCompileOnly: string | undefined;
   for (let i = 0; i < lines.length; i += 1) {
     const line = lines[i] ?? '';
     const open = FENCE_OPEN.exec(line);
@@ -52,7 +59,15 @@ export function parseFences(page: string, text: string): Fence[] {
         pendingFile = marker[1];
         continue;
       }
-      if (line.trim() !== '') pendingFile = undefined;
+      const compileOnly = COMPILE_ONLY_MARKER.exec(line.trim());
+      if (compileOnly !== null) {
+        pendingCompileOnly = compileOnly[1];
+        continue;
+      }
+      if (line.trim() !== '') {
+        pendingFile = undefined;
+        pendingCompileOnly = undefined;
+      }
       // Tabs open and close outside code blocks only.
       for (const m of line.matchAll(TAB_OPEN)) tabs.push(m[1] as string);
       for (const _ of line.matchAll(TAB_CLOSE)) tabs.pop();
@@ -83,9 +98,11 @@ export function parseFences(page: string, text: string): Fence[] {
       heading,
       indent,
       fileMarker: pendingFile,
+      compileOnly: pendingCompileOnly,
       code: `${body.join('\n').replace(/\s+$/, '')}\n`,
     });
     pendingFile = undefined;
+    pendingCompileOnly = undefined;
     i = j;
   }
   return fences;
@@ -161,6 +178,10 @@ export interface Location {
   readonly heading: string | undefined;
   /** Columns of indentation the page adds to the snippet's lines. */
   readonly indent: number;
+  /** The info string says `test` (```` ```ts test ````): the example is meant to run. */
+  readonly tested: boolean;
+  /** The reason of a `<!-- compile-only: ... -->` marker before the block. */
+  readonly compileOnly: string | undefined;
 }
 
 /** A distinct TypeScript snippet with every place it appears. */
@@ -203,6 +224,8 @@ export function distinctSnippets(fences: readonly Fence[], prefix: string): Snip
       tab: f.tab,
       heading: f.heading,
       indent: f.indent,
+      tested: /(?:^|\s)test(?:\s|$)/.test(f.info),
+      compileOnly: f.compileOnly,
     };
     const found = byKey.get(key);
     if (found === undefined) byKey.set(key, { code, locations: [location] });

@@ -9,6 +9,7 @@ import * as contractSuite from '@dagstack/plugin-contract-suite';
 import * as dispatch from '@dagstack/plugin-dispatch';
 import { manifestJsonSchema } from '@dagstack/plugin-manifest';
 import * as resources from '@dagstack/plugin-resources';
+import * as httpRuntime from '@dagstack/plugin-runtime-mcp-http';
 import * as system from '@dagstack/plugin-system';
 import { describe, expect, it } from 'vitest';
 import { cliLines, DOCS, docPages, pageName, readPage } from './docs-harness.js';
@@ -88,7 +89,7 @@ describe('docs/reference/errors.md', () => {
     rows.set(match[1] as string, match[2] as string);
 
   const classes = new Map<string, string>();
-  for (const mod of [api, dispatch, resources, contractSuite, codegen, system]) {
+  for (const mod of [api, dispatch, resources, contractSuite, codegen, system, httpRuntime]) {
     for (const [name, value] of Object.entries(mod)) {
       if (typeof value !== 'function' || !(value.prototype instanceof Error)) continue;
       // The class chain, not `instanceof`: the hierarchy's hasInstance checks error codes.
