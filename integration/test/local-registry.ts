@@ -212,7 +212,10 @@ export async function warmUplink(
       last = String(status);
       if (Date.now() > until)
         throw new Error(
-          `the local registry could not get ${name} from its uplink (last answer: ${last})`,
+          `the local registry could not get ${name} from its uplink (last answer: ${last}); ` +
+            'if this machine reaches the npm registry through a proxy or a private CA, the ' +
+            'variables that say so (HTTPS_PROXY, NODE_EXTRA_CA_CERTS) must reach the test ' +
+            '(turbo.json globalPassThroughEnv)',
         );
       await new Promise((resolveWait) => setTimeout(resolveWait, 2000));
     }
