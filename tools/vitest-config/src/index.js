@@ -28,6 +28,8 @@ export function dagstackVitest(configUrl) {
       pool: 'forks',
       reporters: process.env.CI ? ['dot', 'json'] : ['default', 'json'],
       outputFile: { json: '.test-report.json' },
+      // Expected log records of a test are shown only when it fails.
+      setupFiles: [fileURLToPath(new URL('./capture-logs.js', import.meta.url))],
       testTimeout: 30_000,
       hookTimeout: 30_000,
       typecheck: {
