@@ -504,3 +504,40 @@ describe('"You need": the packages and the tsconfig.json of each guide', () => {
     expect(problems.join('\n')).toBe('');
   }, 60_000);
 });
+
+// --- Package READMEs: install what their examples import (issue 18) -------------------
+//
+// A README's examples import packages; every one of them must be named by an
+// `npm install` command of that README (a fenced shell block or inline code),
+// so a reader who copies the install line can run the examples. Extra names
+// are allowed (a README may suggest more); the compiler and Node's types are
+// getting started's business (its tsconfig section).
+
+function readmeInstallProblems(path: string): string[] {
+  const text = readPage(path);
+  const listed = new Set<string>([
+    ...parseBlocks(text)
+      .filter((b) => b.lang === 'sh' || b.lang === 'bash' || b.lang === 'shell')
+      .flatMap((b) => installedPackages(b.code).map((p) => p.name)),
+    ...inlineInstalls(text).map((p) => p.name),
+  ]);
+  return neededPackages(text, BINS, [])
+    .filter((n) => n.name !== 'typescript' && n.name !== '@types/node')
+    .filter((n) => !listed.has(n.name))
+    .map((n) => `needs ${n.name} (${n.why}), but no npm install line of the README names it`);
+}
+
+describe('package READMEs name every package their examples import', () => {
+  const readmes = readdirSync(join(ROOT, 'packages'), { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => join(ROOT, 'packages', e.name, 'README.md'))
+    .filter((f) => existsSync(f));
+
+  it('finds the READMEs', () => {
+    expect(readmes.length).toBeGreaterThanOrEqual(13);
+  });
+
+  it.each(readmes.map((f) => [relative(ROOT, f), f] as const))('%s', (_name, file) => {
+    expect(readmeInstallProblems(file)).toEqual([]);
+  });
+});
