@@ -122,7 +122,7 @@ export function planStartGroups(nodes: readonly PlanNode[]): PlanNode[][] {
  * kind) and {@link DependencyCycle} naming the plugins of a cycle.
  *
  * ```ts
- * for (const m of topoSort(registry.list())) console.log('setup', m.name);
+ * for (const m of topoSort(registry.list())) logger.info('will start', { plugin: m.name });
  * ```
  * @since 0.2.0
  */

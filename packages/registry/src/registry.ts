@@ -515,7 +515,7 @@ export class PluginRegistry {
    * see {@link status} for states and reasons).
    *
    * ```ts
-   * for (const m of registry.list()) console.log(m.kind, m.name);
+   * for (const m of registry.list()) logger.info('plugin', { kind: m.kind, name: m.name });
    * ```
    * @since 0.2.0
    */
