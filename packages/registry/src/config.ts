@@ -71,10 +71,7 @@ export function layeredConfig(
       return base?.get(kind, name);
     },
   };
-  if (base?.subscribe !== undefined) {
-    const subscribe = base.subscribe.bind(base);
-    layered.subscribe = (listener) => subscribe(listener);
-  }
+  if (base?.subscribe !== undefined) layered.subscribe = base.subscribe.bind(base);
   return layered;
 }
 

@@ -165,7 +165,7 @@ export class DispatchBinding {
           // `getLoadedPlugins()[i].instance`); remote and isolated ones have none.
           instance:
             handle.runtime === 'in_process' && typeof handle.instance === 'object'
-              ? (handle.instance ?? undefined)
+              ? ((handle.instance as object | null) ?? undefined)
               : undefined,
         },
         this.#route,
